@@ -1,0 +1,70 @@
+"""The CLI contract: help everywhere, exit 2 with one line (no traceback) on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "toolkit.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or REPO, timeout=300)
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture) -> None:
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"world", "prepare", "generate", "evaluate"} <= set(commands)
+    for name in commands:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        assert exit_.value.code == 0
+        assert "usage: toolkit" in capsys.readouterr().out
+
+
+def test_prepare_missing_root_exits_2_with_one_line() -> None:
+    result = _run("prepare", "experiments/micro.yaml", "data.root=/no/such/dir")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: data.root: /no/such/dir does not exist or is not a directory"]
+    assert "Traceback" not in result.stderr
+
+
+def test_prepare_typo_suggests_the_key() -> None:
+    result = _run("prepare", "experiments/micro.yaml", "data.rooot=/x")
+    assert result.returncode == 2
+    assert "did you mean data.root?" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_prepare_missing_experiment_file() -> None:
+    result = _run("prepare", "experiments/nope.yaml")
+    assert result.returncode == 2 and "no such config file" in result.stderr
+
+
+@pytest.mark.slow
+def test_prepare_skips_bad_files_and_second_run_is_all_hits(tmp_path: Path) -> None:
+    import numpy as np
+
+    from toolkit.data.mp4 import write_mp4
+
+    sr = 16000
+    for name, hz in (("a", 220), ("b", 330)):  # different content: the cache is keyed by content
+        tone = 0.3 * np.sin(2 * np.pi * hz * np.arange(sr) / sr)
+        write_mp4(tmp_path / f"{name}.mp4", np.full((8, 48, 64, 3), hz // 3, np.uint8), 8, tone, sr)
+    (tmp_path / "corrupt.mp4").write_bytes(b"\x00" * 100)
+    args = ("prepare", "experiments/micro.yaml", f"data.root={tmp_path}", "--no-progress")
+    first = _run(*args)
+    assert first.returncode == 0, first.stderr
+    assert "warning: skipped corrupt.mp4:" in first.stderr
+    assert "skipped 1 of 3: corrupt.mp4:" in first.stdout
+    assert "feature cache: 0 hits" in first.stdout
+    second = _run(*args)
+    assert second.returncode == 0
+    assert "misses" in second.stdout and ", 0 misses" in second.stdout

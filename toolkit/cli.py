@@ -1,0 +1,54 @@
+"""The `toolkit` command: one entry point, one module per sub-command under `toolkit.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from toolkit import __version__
+from toolkit.errors import UserError
+
+# Order is the order shown by `toolkit --help`. Each module exposes add_parser(subparsers) and run(args).
+COMMANDS = ("world", "prepare", "train", "generate", "evaluate", "sweep", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available sub-command attached."""
+    parser = argparse.ArgumentParser(
+        prog="toolkit",
+        description="Video-to-music research on a frozen text-to-music backbone: build the micro world, "
+        "prepare features, train conditioners, generate, evaluate, sweep and report.",
+    )
+    parser.add_argument("--version", action="version", version=f"v2m-toolkit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"toolkit.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"toolkit.commands.{name}":
+                continue  # not built yet
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input or config exits 2 with one line on stderr and no traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

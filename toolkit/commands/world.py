@@ -1,0 +1,60 @@
+"""`toolkit world ACTION`: build (and later inspect) the synthetic micro world.
+
+Each action is a pair: a function that adds its sub-parser, and a function that runs it. To add an action,
+write both and list them in ACTIONS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+
+def _add_build(actions: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = actions.add_parser(
+        "build",
+        help="compose and render a world of clips (mp4 + wav) with ground truth and prompts",
+        description="Build the synthetic micro world into DIR: clips/*.mp4 (music muxed in) and *.wav, "
+        "manifest.jsonl (beats, downbeats, cuts, shots, tempo, key, style, instruments), prompts.jsonl, "
+        "world.json and preview.png. Deterministic from the seed; an earlier world in DIR is replaced.",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="where to write the world")
+    parser.add_argument("--clips", type=int, default=300, help="number of clips (default: 300)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each clip (default: 4)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    return parser
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from toolkit.data.world import STYLES, build_world
+
+    start = time.perf_counter()
+    out = build_world(args.out, clips=args.clips, seed=args.seed, seconds=args.seconds, workers=args.workers)
+    elapsed = time.perf_counter() - start
+    print(f"world: {args.clips} clips of {args.seconds:g} s in {len(STYLES)} styles, seed {args.seed}, "
+          f"built in {elapsed:.1f} s -> {out}; preview: {out / 'preview.png'}")
+    return 0
+
+
+ACTIONS: dict[str, tuple[Callable[[argparse._SubParsersAction], argparse.ArgumentParser],
+                         Callable[[argparse.Namespace], int]]] = {
+    "build": (_add_build, _run_build),
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "world",
+        help="build the synthetic micro world (music + video with known ground truth)",
+        description="The synthetic micro world: procedurally composed music with matching rendered video.",
+    )
+    parser.set_defaults(run=run)  # the CLI calls args.run(args)
+    actions = parser.add_subparsers(dest="world_action", metavar="ACTION", required=True)
+    for add, _ in ACTIONS.values():
+        add(actions)
+
+
+def run(args: argparse.Namespace) -> int:
+    return ACTIONS[args.world_action][1](args)

@@ -1,0 +1,83 @@
+"""Load an experiment: YAML files that may `extends:` a base, checked against the schema, plus overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from toolkit.config.keys import key_paths, suggest
+from toolkit.errors import UserError
+
+
+def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfig:
+    """Read `path`, first merging the file named by its `extends:` key (relative to it), recursively."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such config file")
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise UserError(f"{path}: `extends` cycle ({' -> '.join(p.name for p in (*_seen, resolved))})")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}:{where} invalid YAML ({getattr(err, 'problem', err)})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of keys at the top level")
+    base = raw.pop("extends", None)
+    cfg = OmegaConf.create(raw)
+    if base is None:
+        return cfg
+    parent = read_yaml_chain(path.parent / str(base), (*_seen, resolved))
+    return OmegaConf.merge(parent, cfg)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None, schema: type | None = None) -> DictConfig:
+    """The experiment at `path` merged onto `schema` (default: the experiment schema), then `key=value` overrides.
+
+    Unknown keys and badly typed values raise `UserError` naming the key, with a suggestion for typos.
+    """
+    if schema is None:
+        from toolkit.config.schema import ExperimentConfig
+
+        schema = ExperimentConfig
+    base = OmegaConf.structured(schema)
+    known = key_paths(base)
+    cfg = _merge(base, read_yaml_chain(path), str(path), known)
+    for item in overrides or []:
+        cfg = _merge(cfg, _parse_override(item), f"override {item!r}", known)
+    OmegaConf.set_readonly(cfg, False)
+    return cfg
+
+
+def _parse_override(item: str) -> DictConfig:
+    if "=" not in item or item.startswith("="):
+        raise UserError(f"override {item!r}: expected key=value")
+    key, value = item.split("=", 1)
+    return OmegaConf.from_dotlist([f"{key.strip()}={value}"])
+
+
+def _merge(cfg: DictConfig, update: DictConfig, source: str, known: list[str]) -> DictConfig:
+    try:
+        return OmegaConf.merge(cfg, update)
+    except (ConfigKeyError, ConfigAttributeError) as err:
+        key = err.full_key or str(getattr(err, "key", ""))
+        raise UserError(f"{source}: unknown key {key}{suggest(key, known)}") from None
+    except ValidationError as err:
+        raise UserError(f"{source}: {err.full_key}: {_first_line(err)}") from None
+    except OmegaConfBaseException as err:
+        raise UserError(f"{source}: {_first_line(err)}") from None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0]
+
+
+def to_dict(cfg: DictConfig) -> dict[str, Any]:
+    """A plain, fully resolved dict of the config (for logging and saving beside checkpoints)."""
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Config sections: one dataclass per section of an experiment file."""

@@ -1,0 +1,34 @@
+"""The `data` section: where clips come from and how they are split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WorldConfig:
+    """The synthetic micro world built when `data.root` is unset."""
+
+    clips: int = 300
+    seconds: float = 4.0
+    seed: int = 0
+
+
+@dataclass
+class SplitConfig:
+    """Fractions of clips held out for validation and test; the rest train. Assignment hashes the stem."""
+
+    val: float = 0.1
+    test: float = 0.1
+    seed: int = 0
+
+
+@dataclass
+class DataConfig:
+    """A dataset folder (videos + music + optional prompts.jsonl), or the micro world when `root` is null."""
+
+    root: str | None = None
+    world: WorldConfig = field(default_factory=WorldConfig)
+    splits: SplitConfig = field(default_factory=SplitConfig)
+    prompts: str = "prompts.jsonl"
+    sample_rate: int = 32000

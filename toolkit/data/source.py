@@ -1,0 +1,34 @@
+"""Where an experiment's clips live: `data.root`, or the micro world built once into the user cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from toolkit.errors import UserError
+from toolkit.utils.paths import cache_root
+
+
+def world_dir(clips: int, seconds: float, seed: int) -> Path:
+    """The cache folder of the micro world with these parameters (one per parameter set, shared by runs)."""
+    from toolkit.data.world import FORMAT_VERSION
+
+    return cache_root() / "worlds" / f"micro-v{FORMAT_VERSION}-{clips}x{seconds:g}s-seed{seed}"
+
+
+def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
+    """`data.root` if set (it must exist), else the micro world, built on first use."""
+    if cfg.data.root is not None:
+        root = Path(str(cfg.data.root)).expanduser()
+        if not root.is_dir():
+            raise UserError(f"data.root: {root} does not exist or is not a directory")
+        return root
+    world = cfg.data.world
+    out = world_dir(world.clips, world.seconds, world.seed)
+    if not (out / "manifest.jsonl").is_file():
+        from toolkit.data.world import build_world
+
+        print(f"building the micro world ({world.clips} clips of {world.seconds:g} s, seed {world.seed}) in {out}")
+        build_world(out, clips=world.clips, seed=world.seed, seconds=world.seconds, progress=progress)
+    return out

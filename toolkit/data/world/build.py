@@ -1,0 +1,111 @@
+"""Building a whole world: clips in a process pool, then the manifest, prompts, parameters and preview."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from tqdm import tqdm
+
+from toolkit.data.world.clip import ClipJob, make_clip
+from toolkit.data.world.styles import STYLES
+from toolkit.errors import UserError
+from toolkit.utils.atomic import atomic_dir
+
+FORMAT_VERSION = 1
+WORLD_FILE = "world.json"
+
+
+def build_world(
+    out: str | Path,
+    clips: int = 300,
+    seed: int = 0,
+    seconds: float = 4.0,
+    fps: float = 24.0,
+    sample_rate: int = 32000,
+    size: int = 128,
+    workers: int = 2,
+    progress: bool = True,
+) -> Path:
+    """Build `clips` clips of `seconds` each into `out`, replacing an earlier world there as a whole.
+
+    The result depends only on the arguments other than `workers` and `progress`: the same seed gives
+    byte-identical wav files and manifest. Raises `UserError` on bad arguments or when `out` holds
+    something that is not a world (it is never overwritten).
+    """
+    out = Path(out)
+    _check(out, clips, seconds, fps, sample_rate, size, workers)
+    with atomic_dir(out) as tmp:
+        jobs = [ClipJob(tmp, i, seed, float(seconds), float(fps), int(sample_rate), int(size))
+                for i in range(clips)]
+        bar = tqdm(total=clips, desc="world clips", unit="clip", disable=not progress)
+        with bar:
+            records = list(_run(jobs, workers, bar))
+        _write_jsonl(tmp / "manifest.jsonl", records)
+        _write_jsonl(tmp / "prompts.jsonl", [_prompt_entry(r) for r in records])
+        params = {"format": "v2m-world", "version": FORMAT_VERSION, "clips": clips, "seed": seed,
+                  "seconds": float(seconds), "fps": float(fps), "sample_rate": int(sample_rate),
+                  "size": int(size), "styles": list(STYLES)}
+        (tmp / WORLD_FILE).write_text(json.dumps(params, indent=2) + "\n")
+        from toolkit.data.world.preview import make_preview
+
+        make_preview(tmp, records, tmp / "preview.png")
+    return out
+
+
+def _run(jobs: list[ClipJob], workers: int, bar: tqdm):
+    """Make the clips, yielding records in clip order whatever the number of workers."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield make_clip(job)
+            bar.update()
+        return
+    # spawn: workers start clean even when the caller has torch or threads loaded (fork could deadlock).
+    context = multiprocessing.get_context("spawn")
+    pool = context.Pool(min(workers, len(jobs)))
+    try:
+        for record in pool.imap(make_clip, jobs, chunksize=max(1, min(8, len(jobs) // (4 * workers)))):
+            yield record
+            bar.update()
+        pool.close()
+    except BaseException:
+        # On an error or Ctrl-C, kill the workers before the temp dir is removed, so none writes into it after.
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _prompt_entry(record: dict) -> dict:
+    """The generic per-stem prompts format that real data sets use as well."""
+    return {
+        "stem": record["id"],
+        "prompt": record["prompt"],
+        "paraphrases": record["paraphrases"],
+        "attributes": {k: record[k] for k in ("style", "tempo", "key", "mode", "instruments")},
+    }
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def _check(out: Path, clips: int, seconds: float, fps: float, sample_rate: int, size: int,
+           workers: int) -> None:
+    problems = [
+        (clips >= 1, f"clips must be at least 1, got {clips}"),
+        (2.0 <= seconds <= 600.0, f"seconds must be between 2 and 600, got {seconds}"),
+        (1.0 <= fps <= 120.0, f"fps must be between 1 and 120, got {fps}"),
+        (8000 <= sample_rate <= 96000, f"sample_rate must be between 8000 and 96000, got {sample_rate}"),
+        (16 <= size <= 1024, f"size must be between 16 and 1024 pixels, got {size}"),
+        (workers >= 1, f"workers must be at least 1, got {workers}"),
+    ]
+    for ok, message in problems:
+        if not ok:
+            raise UserError(f"world: {message}")
+    if out.exists():
+        if not out.is_dir():
+            raise UserError(f"{out}: exists and is not a directory")
+        if any(out.iterdir()) and not (out / WORLD_FILE).is_file():
+            raise UserError(f"{out}: not empty and not a world (no {WORLD_FILE}); refusing to replace it")

@@ -1,0 +1,84 @@
+"""`prepare`: find the experiment's clips, split them, and fill the feature cache."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from toolkit.data.cache import FeatureCache
+from toolkit.data.dataset import Item, scan_dataset
+from toolkit.data.source import dataset_root
+from toolkit.errors import UserError
+from toolkit.features.pipeline import extract_features, specs_from_config
+from toolkit.utils.paths import cache_root
+
+
+@dataclass
+class Prepared:
+    """The outcome of `prepare`: usable items with their splits, what was skipped, and cache statistics."""
+
+    root: Path
+    items: list[Item]
+    skipped: list[tuple[str, str]]
+    total: int
+    hits: int = 0
+    misses: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> list[Item]:
+        """The items of one split ("train", "val" or "test")."""
+        return [item for item in self.items if item.split == name]
+
+
+def feature_cache(cfg: DictConfig) -> FeatureCache:
+    """The feature cache named by `features.cache_dir`, else the user cache's."""
+    root = Path(cfg.features.cache_dir) if cfg.features.cache_dir else cache_root() / "features"
+    return FeatureCache(root)
+
+
+def prepare(cfg: DictConfig, extract: bool = True, progress: bool = True) -> Prepared:
+    """Scan the dataset (building the micro world if the experiment uses it) and cache every feature."""
+    root = dataset_root(cfg, progress=progress)
+    scan = scan_dataset(root, prompts_file=cfg.data.prompts, val=cfg.data.splits.val,
+                        test=cfg.data.splits.test, split_seed=cfg.data.splits.seed)
+    for name, reason in scan.skipped:
+        print(f"warning: skipped {name}: {reason}", file=sys.stderr)
+    prepared = Prepared(root=root, items=scan.items, skipped=scan.skipped, total=scan.total)
+    if not extract:
+        return prepared
+    cache = feature_cache(cfg)
+    specs = specs_from_config(cfg.features)
+    for item in tqdm(scan.items, desc="features", unit="clip", disable=not progress, file=sys.stderr):
+        try:
+            extract_features(item.video, specs, cache, fps=cfg.features.fps, max_side=cfg.features.max_side,
+                             sample_rate=cfg.data.sample_rate)
+        except UserError as err:  # decodable header but undecodable content: skip, as a scan would
+            prepared.skipped.append((item.video.name, str(err)))
+            print(f"warning: skipped {item.video.name}: {err}", file=sys.stderr)
+    failed = {name for name, _ in prepared.skipped}
+    prepared.items = [item for item in prepared.items if item.video.name not in failed]
+    if not prepared.items:
+        raise UserError(f"data.root: {root}: no usable videos (skipped {len(prepared.skipped)} of {scan.total})")
+    prepared.hits, prepared.misses = cache.hits, cache.misses
+    if "clip" in specs and cfg.features.clip_model == "tiny-random":
+        prepared.notes.append("CLIP weights are random (features.clip_model=tiny-random): they carry no "
+                              "semantics; the micro world's frames differ in colour and motion only")
+    return prepared
+
+
+def summary(prepared: Prepared) -> str:
+    """A few lines for the terminal: counts per split, skipped files, cache hits and misses."""
+    counts = {s: len(prepared.split(s)) for s in ("train", "val", "test")}
+    lines = [f"prepared {len(prepared.items)} clips from {prepared.root} "
+             f"(train {counts['train']}, val {counts['val']}, test {counts['test']})"]
+    if prepared.skipped:
+        first = prepared.skipped[0]
+        lines.append(f"skipped {len(prepared.skipped)} of {prepared.total}: {first[0]}: {first[1]}"
+                     + (" (and more above)" if len(prepared.skipped) > 1 else ""))
+    lines.append(f"feature cache: {prepared.hits} hits, {prepared.misses} misses")
+    lines.extend(f"note: {note}" for note in prepared.notes)
+    return "\n".join(lines)
