@@ -139,3 +139,13 @@ def test_write_mp4_pads_odd_sizes_and_keeps_audio_length(tmp_path: Path) -> None
     assert (info.width, info.height, info.n_frames, info.has_audio) == (176, 144, 20, True)
     declared, decoded = audio_seconds(path)
     assert abs(declared - 1.0) <= 1 / 50 and abs(decoded - 1.0) <= 1 / 50
+
+
+def test_muxed_audio_keeps_its_level(tmp_path: Path) -> None:
+    """The AAC bitrate is high enough that a 0.5 sine decodes at 0.5 (FFmpeg's default gave 0.68 peaks)."""
+    sr = 32000
+    sine = 0.5 * np.sin(2 * np.pi * 440 * np.arange(2 * sr) / sr)
+    path = write_mp4(tmp_path / "sine.mp4", np.zeros((48, 32, 32, 3), np.uint8), 24, sine, sr)
+    steady = read_audio(path, sr)[4000:-4000]  # away from the encoder's priming and flush
+    assert np.abs(steady).max() == pytest.approx(0.5, abs=0.03)
+    assert np.sqrt(np.mean(steady**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.03)

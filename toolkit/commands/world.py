@@ -1,4 +1,4 @@
-"""`toolkit world ACTION`: build (and later inspect) the synthetic micro world.
+"""`toolkit world ACTION`: build the synthetic micro world, and the micro backbone pretrained on it.
 
 Each action is a pair: a function that adds its sub-parser, and a function that runs it. To add an action,
 write both and list them in ACTIONS.
@@ -38,16 +38,51 @@ def _run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backbone(actions: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = actions.add_parser(
+        "backbone",
+        help="pretrain (or load the cached) micro backbone and print its card",
+        description="Build the micro text-to-music backbone (codec + MusicGen decoder over MiniLM text) on "
+        "the micro world's text-music pairs, building the world first if needed. Cached under the user "
+        "cache directory by spec and seed: a second call only prints the saved card.",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of world and training (default: 0)")
+    parser.add_argument("--world", metavar="DIR", help="train on this world folder instead of the default")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
+    return parser
+
+
+def _run_backbone(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from toolkit.backbone.card import format_card, read_card
+    from toolkit.backbone.pretrain import backbone_dir, build_micro_backbone
+    from toolkit.errors import UserError
+
+    if args.world is not None and not (Path(args.world) / "manifest.jsonl").is_file():
+        raise UserError(f"--world {args.world}: not a world folder (no manifest.jsonl)")
+    from toolkit.backbone.micro import MicroSpec
+
+    cached = (backbone_dir(MicroSpec(seed=args.seed)) / "config.json").is_file()
+    out = build_micro_backbone(world=args.world, seed=args.seed, threads=args.threads)
+    card = read_card(out)
+    if cached and card is not None:  # a fresh build has printed its card already
+        print(format_card(card), end="")
+    print(f"micro backbone: {out}")
+    return 0
+
+
 ACTIONS: dict[str, tuple[Callable[[argparse._SubParsersAction], argparse.ArgumentParser],
                          Callable[[argparse.Namespace], int]]] = {
     "build": (_add_build, _run_build),
+    "backbone": (_add_backbone, _run_backbone),
 }
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "world",
-        help="build the synthetic micro world (music + video with known ground truth)",
+        help="build the synthetic micro world (music + video with known ground truth) or its backbone",
         description="The synthetic micro world: procedurally composed music with matching rendered video.",
     )
     parser.set_defaults(run=run)  # the CLI calls args.run(args)

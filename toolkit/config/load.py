@@ -13,14 +13,11 @@ from toolkit.config.keys import key_paths, suggest
 from toolkit.errors import UserError
 
 
-def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfig:
-    """Read `path`, first merging the file named by its `extends:` key (relative to it), recursively."""
+def read_yaml_mapping(path: str | Path, kind: str = "config") -> dict[str, Any]:
+    """The top-level mapping of a YAML file; a missing file, bad YAML or a non-mapping raise `UserError`."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: no such config file")
-    resolved = path.resolve()
-    if resolved in _seen:
-        raise UserError(f"{path}: `extends` cycle ({' -> '.join(p.name for p in (*_seen, resolved))})")
+        raise UserError(f"{path}: no such {kind} file")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
@@ -29,6 +26,16 @@ def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfi
         raise UserError(f"{path}:{where} invalid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping of keys at the top level")
+    return raw
+
+
+def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfig:
+    """Read `path`, first merging the file named by its `extends:` key (relative to it), recursively."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise UserError(f"{path}: `extends` cycle ({' -> '.join(p.name for p in (*_seen, resolved))})")
+    raw = read_yaml_mapping(path)
     base = raw.pop("extends", None)
     cfg = OmegaConf.create(raw)
     if base is None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import inspect
 from typing import Any, ClassVar
 
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.utils.registry import Registry
 
 # Modules that define the built-in extractors; imported on first lookup so `import toolkit` stays light.
 _BUILTIN_MODULES = ("clip", "interframe", "rhythm", "colour", "shots")
-_REGISTRY: dict[str, type[Extractor]] = {}
 
 
 class Extractor:
@@ -41,40 +39,15 @@ class Extractor:
         raise NotImplementedError
 
 
-def register_extractor(name: str):
-    """Class decorator: make the extractor available to `get_extractor(name, ...)` and set its `name`."""
-
-    def decorate(cls: type[Extractor]) -> type[Extractor]:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"feature extractor {name!r} is already registered by {_REGISTRY[name].__qualname__}")
-        if getattr(cls, "kind", None) not in ("video", "audio"):
-            raise ValueError(f"feature extractor {name!r} must set kind to 'video' or 'audio'")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
+def _check(name: str, cls: type[Extractor]) -> None:
+    if getattr(cls, "kind", None) not in ("video", "audio"):
+        raise ValueError(f"feature extractor {name!r} must set kind to 'video' or 'audio'")
 
 
-def _load_builtins() -> None:
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(f"{__package__}.{module}")
-
-
-def available_extractors() -> list[str]:
-    """Names of all registered extractors."""
-    _load_builtins()
-    return sorted(_REGISTRY)
-
-
-def extractor_class(name: str) -> type[Extractor]:
-    """The class registered under `name`; a `UserError` with a suggestion when there is none."""
-    _load_builtins()
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, _REGISTRY, n=1)
-        hint = f" — did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(_REGISTRY))})"
-        raise UserError(f"unknown feature extractor {name!r}{hint}")
-    return _REGISTRY[name]
+EXTRACTORS: Registry[type[Extractor]] = Registry("feature extractor", __package__, _BUILTIN_MODULES, _check)
+register_extractor = EXTRACTORS.register
+available_extractors = EXTRACTORS.names
+extractor_class = EXTRACTORS.get
 
 
 def get_extractor(name: str, **kwargs: Any) -> Extractor:

@@ -1,0 +1,105 @@
+"""`toolkit evaluate` on two tiny folders: flat JSON with every metric, problems reported, bad input → exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from .metric_signals import SR, click_track, scale_and_chord
+
+from toolkit.cli import main
+from toolkit.metrics import classifier as classifier_module
+from toolkit.metrics.classifier import StyleCnnSettings
+
+KEYS = [(0, "major", "C"), (9, "minor", "A"), (7, "major", "G"), (2, "minor", "D")]
+TEMPI = [90, 120, 100, 140]
+
+
+def clip(i: int, seconds: float = 2.0) -> np.ndarray:
+    tonic, mode, _ = KEYS[i % 4]
+    music = scale_and_chord(tonic, mode)[: int(SR * seconds)]
+    music = np.pad(music, (0, int(SR * seconds) - music.size))
+    return (0.5 * music + 0.5 * click_track(TEMPI[i % 4], seconds)).astype(np.float32)
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    """7 reference clips with a manifest (styles, targets, cuts); 6 generated matches, 1 orphan, 1 corrupt."""
+    ref, gen = tmp_path / "ref", tmp_path / "gen"
+    ref.mkdir()
+    gen.mkdir()
+    records = []
+    for i in range(8):
+        sf.write(ref / f"c{i}.wav", clip(i), SR)
+        _, mode, letter = KEYS[i % 4]
+        records.append(
+            {
+                "id": f"c{i}",
+                "audio": f"c{i}.wav",
+                "style": ["clicky", "tonal"][i % 2],
+                "tempo": TEMPI[i % 4],
+                "key": letter,
+                "mode": mode,
+                "cuts": [1.0, 2.0],
+            }
+        )
+    (ref / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    for i in range(6):
+        sf.write(gen / f"c{i}.wav", clip(i + 1), SR)  # a shuffled pairing: plausible music, wrong partner
+    (gen / "c7.wav").write_bytes(b"RIFF....not really a wav")
+    sf.write(gen / "orphan.wav", clip(0), SR)
+    timings = [{"id": f"c{i}", "generation_seconds": 0.3, "audio_seconds": 3.0} for i in range(6)]
+    (gen / "timings.jsonl").write_text("".join(json.dumps(t) + "\n" for t in timings))
+
+    fast = StyleCnnSettings(steps=30, batch_size=8, crop_s=0.5)
+    original = classifier_module.micro_style_classifier
+    monkeypatch.setattr(classifier_module, "micro_style_classifier", lambda world: original(world, fast))
+    return ref, gen
+
+
+@pytest.mark.slow
+def test_evaluate_writes_flat_json_and_reports_problems(folders, tmp_path, capsys):
+    ref, gen = folders
+    out = tmp_path / "metrics.json"
+    code = main(["evaluate", "--generated", str(gen), "--reference", str(ref), "--out", str(out), "--bootstrap", "50"])
+    assert code == 0
+    metrics = json.loads(out.read_text())
+    for name in ("fad", "kl", "is", "density", "coverage", "bhs", "bcs", "tb_iou", "tempo_acc", "key_acc", "rtf"):
+        assert isinstance(metrics[name], float), name
+        lo, hi = metrics[f"{name}_ci"]
+        assert lo <= hi, name
+    assert metrics["embeddings"] == {
+        "fad": "mel-stats",
+        "density": "mel-stats",
+        "coverage": "mel-stats",
+        "kl": "micro-style-cnn",
+        "is": "micro-style-cnn",
+    }
+    assert metrics["n_pairs"] == 6 and metrics["n_unmatched"] == 2 and metrics["n_unreadable"] == 1
+    assert metrics["rtf"] == pytest.approx(0.1)
+    assert metrics["fad"] > 0 and metrics["kl"] > 0  # generated clips are the reference shifted by one
+    assert metrics["attribute_targets"].endswith("manifest.jsonl")
+    err = capsys.readouterr().err
+    assert "orphan.wav: no reference file with stem 'orphan'" in err
+    assert "c7.wav: no generated file" not in err  # c7 matched but is corrupt:
+    assert "c7.wav: unreadable" in err
+
+
+def test_no_pairs_exits_2(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    sf.write(tmp_path / "a" / "x.wav", np.zeros(SR, np.float32), SR)
+    sf.write(tmp_path / "b" / "y.wav", np.zeros(SR, np.float32), SR)
+    assert main(["evaluate", "--generated", str(tmp_path / "a"), "--reference", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "no generated file" in err and "x.wav: no reference file" in err
+
+
+def test_missing_folder_and_run_flag_exit_2(tmp_path, capsys):
+    assert main(["evaluate", "--generated", str(tmp_path / "nope"), "--reference", str(tmp_path)]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert main(["evaluate", "--run", "abc123"]) == 2
+    assert "not available yet" in capsys.readouterr().err
+    assert main(["evaluate"]) == 2

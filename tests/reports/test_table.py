@@ -1,0 +1,119 @@
+"""Report math and writers on constructed numbers: t-intervals, best per direction, md/csv/tex, plots."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+
+from toolkit.reports.plots import metric_plots, pareto_front, pareto_plot
+from toolkit.reports.runs import RunRecord
+from toolkit.reports.table import Cell, build_table, format_cell, t_interval
+from toolkit.reports.writers import to_csv, to_latex, to_markdown, write_reports
+
+T_975 = {2: 4.302652729911275, 4: 2.7764451051977987}  # Student-t 97.5% quantiles by degrees of freedom
+
+
+def test_t_interval_matches_the_textbook_formula() -> None:
+    cell = t_interval([1.0, 2.0, 3.0])  # mean 2, s = 1
+    assert cell.mean == pytest.approx(2.0) and cell.n == 3
+    assert cell.half_width == pytest.approx(T_975[2] / math.sqrt(3))
+    five = t_interval([2.0, 4.0, 4.0, 4.0, 6.0])  # mean 4, s = sqrt(2)
+    assert five.half_width == pytest.approx(T_975[4] * math.sqrt(2) / math.sqrt(5))
+    assert t_interval([2.0, 4.0, 4.0, 4.0, 6.0], confidence=0.5).half_width < five.half_width
+
+
+def test_one_value_has_no_interval() -> None:
+    assert t_interval([0.7]) == Cell(0.7, None, 1)
+    assert format_cell(Cell(0.7, None, 1)) == "0.7 (n=1)"
+    assert format_cell(None) == "—"
+
+
+def test_cells_round_the_mean_to_the_interval() -> None:
+    assert format_cell(Cell(2.0, 2.484, 3)) == "2.0 ± 2.5"
+    assert format_cell(Cell(0.123456, 0.0123, 4)) == "0.123 ± 0.012"
+    assert format_cell(Cell(1234.5, 56.0, 4)) == "1234 ± 56"
+
+
+def _record(trial: int, params: dict, metrics: dict, state: str = "COMPLETE", reason: str = "") -> RunRecord:
+    label = ", ".join(f"{k}={v}" for k, v in params.items())
+    return RunRecord(trial, {k: str(v) for k, v in params.items()}, metrics, state, reason, label)
+
+
+@pytest.fixture
+def records() -> list[RunRecord]:
+    """Three patch sizes × three seeds; fad falls and rtf rises with patch size; one failed trial."""
+    rows = []
+    values = {2: ([3.0, 3.2, 3.4], [0.10, 0.10, 0.10]), 4: ([2.0, 2.1, 2.2], [0.20, 0.21, 0.22]),
+              16: ([1.0, 1.5, 2.0], [0.50, 0.52, 0.54])}
+    for patch, (fads, rtfs) in values.items():
+        for seed, (fad, rtf) in enumerate(zip(fads, rtfs, strict=True)):
+            rows.append(_record(len(rows), {"planner.patch_size": patch, "seed": seed}, {"fad": fad, "rtf": rtf}))
+    rows.append(_record(len(rows), {"planner.patch_size": 8, "seed": 0}, {}, "FAIL", "ValueError: NaN loss"))
+    return rows
+
+
+def test_rows_group_seeds_and_mark_the_best_per_direction(records: list[RunRecord]) -> None:
+    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+                        {"fad": "minimize", "rtf": "minimize"}, "toolkit report sweeps/patch.yaml")
+    assert [row.values for row in table.rows] == [("2",), ("4",), ("16",)]  # numeric order, failed row absent
+    assert [row.n_trials for row in table.rows] == [3, 3, 3]
+    assert table.rows[0].cells["fad"].mean == pytest.approx(3.2)
+    assert table.rows[0].cells["fad"].half_width == pytest.approx(T_975[2] * 0.2 / math.sqrt(3))
+    assert table.best == {"fad": {2}, "rtf": {0}}
+    # rtf: 0.10 ± 0 clears 0.21 ± …; fad: 1.5 ± 1.24 overlaps 2.1 ± 0.25, so it is not "separated"
+    assert table.separated == {"fad": False, "rtf": True}
+    assert table.failures == ["trial 9 [planner.patch_size=8, seed=0]: fail — ValueError: NaN loss"]
+
+    maximize = build_table(records, "patch", ("planner.patch_size",), ("fad",), {"fad": "maximize"}, "cmd")
+    assert maximize.best == {"fad": {0}}
+
+
+def test_ties_share_the_mark(records: list[RunRecord]) -> None:
+    tied = [_record(0, {"x": "a"}, {"m": 1.0}), _record(1, {"x": "b"}, {"m": 1.0}), _record(2, {"x": "c"}, {"m": 2.0})]
+    table = build_table(tied, "t", ("x",), ("m",), {"m": "minimize"}, "cmd")
+    assert table.best == {"m": {0, 1}}
+
+
+def test_writers_carry_rows_marks_and_the_command(records: list[RunRecord], tmp_path: Path) -> None:
+    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+                        {"fad": "minimize", "rtf": "minimize"}, "toolkit report sweeps/patch.yaml")
+    markdown = to_markdown(table)
+    assert "Regenerate: `toolkit report sweeps/patch.yaml`" in markdown
+    assert "| planner.patch_size | n | fad ↓ | rtf ↓ |" in markdown
+    assert "| 2 | 3 | 3.20 ± 0.50 | **0.1 ± 0** † |" in markdown
+    assert "| 16 | 3 | **1.5 ± 1.2** | 0.520 ± 0.050 |" in markdown
+    lines = to_csv(table).splitlines()
+    assert lines[0] == "# regenerate: toolkit report sweeps/patch.yaml"
+    rows = list(csv.DictReader(lines[1:]))
+    assert [r["fad_best"] for r in rows] == ["false", "false", "true"]
+    assert float(rows[0]["fad_mean"]) == pytest.approx(3.2) and rows[0]["fad_n"] == "3"
+    tex = to_latex(table)
+    assert tex.startswith("% regenerate: toolkit report sweeps/patch.yaml")
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"planner.patch\_size & $n$ & fad $\downarrow$ & rtf $\downarrow$ \\" in tex
+    assert r"16 & 3 & \textbf{1.5 $\pm$ 1.2} & 0.520 $\pm$ 0.050 \\" in tex
+    written = write_reports(table, tmp_path)
+    assert sorted(p.name for p in written) == ["patch.csv", "patch.md", "patch.tex"]
+
+
+def test_pareto_front_respects_directions() -> None:
+    points = [(0.1, 3.0), (0.2, 2.0), (0.5, 1.0), (0.6, 2.5), (0.3, 2.0)]  # (rtf, fad), both minimised
+    assert pareto_front(points, ("minimize", "minimize")) == [0, 1, 2]
+    assert pareto_front(points, ("minimize", "maximize")) == [0]
+    assert pareto_front(points, ("maximize", "maximize")) == [0, 3] or pareto_front(
+        points, ("maximize", "maximize")) == [3, 0]
+
+
+def test_plots_are_written(records: list[RunRecord], tmp_path: Path) -> None:
+    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+                        {"fad": "minimize", "rtf": "minimize"}, "cmd")
+    plots = metric_plots(table, tmp_path)
+    assert sorted(p.name for p in plots) == ["fad_vs_planner.patch_size.png", "rtf_vs_planner.patch_size.png"]
+    pareto = pareto_plot(table, tmp_path)
+    assert pareto is not None and pareto.name == "pareto_fad_rtf.png"
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in [*plots, pareto])
+    no_speed = build_table(records, "patch", ("planner.patch_size",), ("fad",), {"fad": "minimize"}, "cmd")
+    assert pareto_plot(no_speed, tmp_path) is None

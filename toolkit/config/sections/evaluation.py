@@ -1,0 +1,29 @@
+"""The `evaluation` section: which models the metrics use and how confidence intervals are drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class EvalConfig:
+    """Metric settings for `toolkit evaluate` and for evaluating trained runs.
+
+    `embedding` feeds FAD and density/coverage; `mel-stats` is computed by the toolkit itself, the others
+    (vggish, panns-cnn14, clap) need `embedding_weights`. `classifier` feeds KL and IS: `micro-style-cnn`
+    trains on `classifier_world` (a folder with manifest.jsonl; default: the reference set's manifest),
+    `panns-cnn14` needs `classifier_weights`.
+    """
+
+    embedding: str = "mel-stats"
+    embedding_weights: str | None = None
+    classifier: str = "micro-style-cnn"
+    classifier_weights: str | None = None
+    classifier_world: str | None = None
+    k: int = 5  # nearest neighbours for density / coverage
+    beat_resolution_hz: float = 1.0  # LORIS bins onsets per second; 5.0 is a common finer variant
+    tb_tolerance_s: float = 0.1  # transition–beat match window (±)
+    tempo_tolerance: float = 0.1  # relative tempo error counted as correct
+    bootstrap_resamples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0

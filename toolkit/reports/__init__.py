@@ -1,0 +1,1 @@
+"""Ablation reports from a sweep's MLflow runs: tables (md, csv, tex) and plots."""

@@ -1,0 +1,53 @@
+"""Read a sweep's trial runs back from MLflow (the source of every report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from toolkit.errors import UserError
+
+
+@dataclass
+class RunRecord:
+    """One trial's MLflow run: its flattened config (as logged, text), final metrics and outcome."""
+
+    trial: int
+    params: dict[str, str]
+    metrics: dict[str, float]
+    state: str  # COMPLETE, PRUNED, FAIL, or "" for a run whose worker died mid-trial
+    reason: str = ""
+    label: str = ""  # the sampled parameters, "key=value, ..."
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def sweep_runs(spec) -> list[RunRecord]:
+    """Every trial run under the study run of `spec`, ordered by trial number."""
+    from pathlib import Path
+
+    from toolkit.sweeps import tracking
+
+    if tracking.user_tracking_uri() is None and not (Path.cwd() / "mlflow.db").is_file():
+        raise UserError(f"{spec.path}: no mlflow.db in {Path.cwd()} (and MLFLOW_TRACKING_URI is unset); run "
+                        f"`toolkit sweep {spec.path}` here first")
+    mlflow = tracking._mlflow()
+    experiment = tracking.experiment_id(spec.name, create=False)
+    parent = tracking.find_study_run(experiment, spec.name) if experiment is not None else None
+    if parent is None:
+        raise UserError(f"{spec.path}: no MLflow runs of sweep {spec.name!r} at {tracking.tracking_uri()}; "
+                        f"run `toolkit sweep {spec.path}` first")
+    client = mlflow.MlflowClient()
+    records, token = [], None
+    while True:
+        page = client.search_runs([experiment], filter_string=f"tags.mlflow.parentRunId = '{parent}'",
+                                  max_results=1000, page_token=token)
+        for run in page:
+            tags = run.data.tags
+            records.append(RunRecord(
+                trial=int(tags.get(tracking.TRIAL_TAG, -1)), params=dict(run.data.params),
+                metrics=dict(run.data.metrics), state=tags.get(tracking.STATE_TAG, ""),
+                reason=tags.get(tracking.REASON_TAG, ""), label=tags.get("v2m.params", ""), tags=dict(tags),
+            ))
+        token = page.token
+        if not token:
+            break
+    return sorted(records, key=lambda r: r.trial)

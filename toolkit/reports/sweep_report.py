@@ -1,0 +1,56 @@
+"""`reports/<sweep>.{md,csv,tex}` plus plots, from the sweep's MLflow runs."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from toolkit.reports.plots import metric_plots, pareto_plot
+from toolkit.reports.runs import sweep_runs
+from toolkit.reports.table import AblationTable, build_table
+from toolkit.reports.writers import write_reports
+
+
+def regenerate_command(sweep_path: Path) -> str:
+    """The command that rebuilds the report, run from the current working directory."""
+    path = Path(os.path.relpath(sweep_path.resolve(), Path.cwd()))
+    shown = str(path) if not str(path).startswith("..") else str(sweep_path.resolve())
+    from toolkit.sweeps.tracking import user_tracking_uri
+
+    uri = user_tracking_uri()
+    prefix = f"MLFLOW_TRACKING_URI={shlex.quote(uri)} " if uri else ""
+    return f"{prefix}toolkit report {shlex.quote(shown)}"
+
+
+def sweep_table(spec) -> AblationTable:
+    """The ablation table of a sweep, from MLflow."""
+    records = sweep_runs(spec)
+    table = build_table(records, spec.name, spec.group_by, spec.report_metrics, spec.report_directions,
+                        regenerate_command(spec.path))
+    if spec.trial == "demo":
+        from toolkit.sweeps.demo_trial import DEMO_NOTE
+
+        table.notes.append(f"DEMO — {DEMO_NOTE}.")
+    counted = sum(r.state in ("COMPLETE", "PRUNED", "FAIL") for r in records)
+    table.notes.append(f"{len(table.rows)} configuration(s) from {counted} finished trial run(s) of MLflow "
+                       f"experiment `{spec.name}`; trial: `{spec.trial}`; experiment file: "
+                       f"`{_shown(spec.experiment)}`.")
+    return table
+
+
+def _shown(path: Path) -> str:
+    relative = os.path.relpath(path, Path.cwd())
+    return relative if not relative.startswith("..") else path.name
+
+
+def write_sweep_report(spec, reports_dir: str | Path = "reports") -> list[Path]:
+    """Write the tables and plots; returns every file written (tables first)."""
+    reports_dir = Path(reports_dir)
+    table = sweep_table(spec)
+    plot_dir = reports_dir / spec.name
+    plots = metric_plots(table, plot_dir)
+    pareto = pareto_plot(table, plot_dir)
+    if pareto is not None:
+        plots.append(pareto)
+    return write_reports(table, reports_dir, plots) + plots
