@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from .conftest import CLIP_DIM, FPS, logits
 
 from toolkit.conditioners import attach, drop_video
+
+from .conftest import CLIP_DIM, FPS, logits
 
 
 def test_open_gate_changes_outputs_and_detach_restores_them(backbone, batch):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import perturb
 
 from toolkit.conditioners.hooks import FiLM, Plan, PlanSlot, add_film, add_in_attention, timestep_embedding
+
+from .conftest import perturb
 
 
 def test_film_is_identity_at_init_and_modulates_after_training():

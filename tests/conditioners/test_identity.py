@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import CLIP_DIM, FPS, logits
 
 from toolkit.conditioners import attach
+
+from .conftest import CLIP_DIM, FPS, logits
 
 SPECS = {
     "semantic": {"name": "semantic", "feature_dim": CLIP_DIM},

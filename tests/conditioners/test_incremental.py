@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import CLIP_DIM, FPS, perturb
 
 from toolkit.conditioners import attach
+
+from .conftest import CLIP_DIM, FPS, perturb
 
 SPECS = {
     "rhythm": [{"name": "rhythm", "block_size": 2, "context": 1}],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from .conftest import FPS, logits, perturb
 
 from toolkit.conditioners import attach
+
+from .conftest import FPS, logits, perturb
 
 
 def adapted(attached):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import FPS, logits
 
 from toolkit.conditioners import (
     Conditioner,
@@ -15,6 +14,8 @@ from toolkit.conditioners import (
 )
 from toolkit.conditioners.hooks import add_in_attention
 from toolkit.errors import UserError
+
+from .conftest import FPS, logits
 
 
 def test_builtins_are_registered():

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from .conftest import FPS, perturb
 
 from toolkit.conditioners import attach
+
+from .conftest import FPS, perturb
 
 
 def tiny_t5_backbone():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import CLIP_DIM, FPS, logits
 
 from toolkit.conditioners import attach
+
+from .conftest import CLIP_DIM, FPS, logits
 
 SPECS = [
     {"name": "semantic", "feature_dim": CLIP_DIM},
@@ -64,9 +65,9 @@ def test_stage_selection_picks_each_conditioners_parameters(backbone):
 def test_adapter_state_dict_round_trips_into_identical_outputs(backbone, batch, tiny_model):
     import copy
 
-    from .conftest import perturb
-
     from toolkit.backbone.frozen import Backbone
+
+    from .conftest import perturb
 
     attached = attach(backbone, SPECS, fps=FPS)
     perturb(attached, scale=0.3)

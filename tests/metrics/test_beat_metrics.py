@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .metric_signals import SR, click_track, clicks_at
 
 from toolkit.metrics.rhythm import (
     beat_hit_scores,
@@ -15,6 +14,8 @@ from toolkit.metrics.rhythm import (
     tempo_matches,
     transition_beat_iou,
 )
+
+from .metric_signals import SR, click_track, clicks_at
 
 
 def test_bhs_is_one_on_identical_click_tracks():

@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from .metric_signals import SR, click_track, scale_and_chord
 
 from toolkit.cli import main
 from toolkit.metrics import classifier as classifier_module
 from toolkit.metrics.classifier import StyleCnnSettings
+
+from .metric_signals import SR, click_track, scale_and_chord
 
 KEYS = [(0, "major", "C"), (9, "minor", "A"), (7, "major", "G"), (2, "minor", "D")]
 TEMPI = [90, 120, 100, 140]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from .metric_signals import SR, scale_and_chord
 
 from toolkit.errors import UserError
 from toolkit.metrics.key import Key, estimate_key, key_accuracy, keys_match, parse_key
+
+from .metric_signals import SR, scale_and_chord
 
 
 @pytest.mark.parametrize(

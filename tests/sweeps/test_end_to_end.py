@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from .sweep_helpers import make_workdir, sweep_text
 
 from toolkit.cli import main
+
+from .sweep_helpers import make_workdir, sweep_text
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from .sweep_helpers import cli, make_workdir, sweep_text
 
 GRID = {"backbone.guidance": "choice(1.0, 2.0)", "seed": "choice(0, 1)"}

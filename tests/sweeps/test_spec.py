@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from .sweep_helpers import EXPERIMENT, cli, sweep_text
 
 from toolkit.cli import main
 from toolkit.sweeps.spec import load_sweep
 from toolkit.sweeps.syntax import Choice, Interval
+
+from .sweep_helpers import EXPERIMENT, cli, sweep_text
 
 
 @pytest.fixture
