@@ -1,0 +1,75 @@
+"""`toolkit train` end to end on a tiny world and a tiny backbone: MLflow run, checkpoint, resume, and
+`toolkit generate --run` with the trained adapters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+EXPERIMENT = """
+name: tiny_vidmusician
+data: {{root: {world}, splits: {{val: 0.2, test: 0.2}}}}
+features: {{extractors: [clip, interframe]}}
+backbone: {{name: {backbone}}}
+conditioners:
+  - {{name: semantic, feature_dim: 32}}
+  - {{name: rhythm, block_size: 1}}
+lora: {{enabled: true, rank: 2}}
+train:
+  steps: 4
+  batch_size: 2
+  crop_seconds: 0.4
+  warmup_steps: 1
+  val_every: 2
+  checkpoint_every: 2
+  progress: false
+  stages:
+    - {{name: semantic, conditioners: [semantic, lora], fraction: 0.5}}
+    - {{name: rhythm, conditioners: [rhythm], fraction: 0.5}}
+"""
+
+
+@pytest.mark.slow
+def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
+    import mlflow
+
+    from toolkit.backbone.micro import build_tiny
+    from toolkit.cli import main
+    from toolkit.data.video import probe_video
+    from toolkit.data.world.build import build_world
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    world = build_world(tmp_path / "world", clips=6, seconds=2.0, size=32, progress=False)
+    backbone = build_tiny(tmp_path / "tiny")
+    (tmp_path / "exp.yaml").write_text(EXPERIMENT.format(world=world, backbone=backbone))
+
+    assert main(["train", "exp.yaml"]) == 0
+    run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.steps"] == "4" and run.data.params["lora.rank"] == "2"
+    assert 0 < int(run.data.params["params_trainable"]) < int(run.data.params["params_total"])
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == [1, 2, 3, 4]
+    assert [m.step for m in client.get_metric_history(run_id, "val_loss")] == [2, 4]
+    assert [m.value for m in client.get_metric_history(run_id, "stage")] == [0, 0, 1, 1]
+    artifacts = {a.path for a in client.list_artifacts(run_id, "checkpoint")}
+    assert {"checkpoint/adapters.safetensors", "checkpoint/config.yaml", "checkpoint/lora"} <= artifacts
+
+    run_dir = run.data.tags["v2m.run_dir"]
+    assert main(["train", "--resume", run_id, "train.steps=6"]) == 0
+    state = json.loads((tmp_path / run_dir / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 6 and state["mlflow_run_id"] == run_id
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == [1, 2, 3, 4, 5, 6]
+
+    video = next(p for p in sorted((world / "clips").glob("*.mp4")))
+    out = tmp_path / "out.mp4"
+    assert main(["generate", str(video), "-o", str(out), "--run", run_id, "--window-seconds", "0.5"]) == 0
+    assert probe_video(out).has_audio and abs(probe_video(out).duration - probe_video(video).duration) < 0.1
+
+    capsys.readouterr()
+    assert main(["train", "--resume", run_dir, "train.steps=6"]) == 2
+    assert "already at step 6" in capsys.readouterr().err

@@ -1,0 +1,47 @@
+"""The `train` section: adapter-only optimisation, its schedule, stages, dropout for guidance, checkpoints.
+
+The lead composes it into the experiment schema as
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StageConfig:
+    """One training stage: the conditioners it trains (attached names such as `semantic`, `rhythm`, `lora`;
+    null: all) and its share of `train.steps`. VidMusician trains semantics first, then rhythm."""
+
+    name: str = "all"
+    conditioners: list[str] | None = None
+    fraction: float = 1.0
+
+
+@dataclass
+class TrainConfig:
+    """AdamW on adapter parameters only, linear warmup then cosine decay (restarted in each stage), gradient
+    clipping, text and video-condition dropout for classifier-free guidance, periodic validation loss and
+    atomic checkpoints under `output_dir/<run>/checkpoint`. An empty `stages` list trains everything."""
+
+    steps: int = 200
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    warmup_steps: int = 20
+    min_lr_ratio: float = 0.1  # the cosine decays to lr · min_lr_ratio
+    grad_clip: float = 1.0  # max global gradient norm; 0 switches clipping off
+    crop_seconds: float = 3.0  # random crop of each clip (shorter clips: the shortest clip's length)
+    paraphrase_prob: float = 0.5  # chance of training on a random paraphrase instead of the prompt
+    text_dropout: float = 0.1  # chance a row's prompt is dropped (the null text of guidance)
+    video_dropout: float = 0.1  # chance a row's video is dropped (the null video of guidance)
+    stages: list[StageConfig] = field(default_factory=list)
+    val_every: int = 50  # steps between validation losses (0: only at the end)
+    val_batches: int = 4
+    checkpoint_every: int = 100  # steps between checkpoints (the last step always writes one)
+    output_dir: str = "runs"
+    threads: int | None = 1  # torch intra-op threads (null: torch's default)
+    progress: bool = True

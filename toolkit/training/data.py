@@ -1,0 +1,213 @@
+"""Training clips: music codes, video features and prompts per clip, held in memory, and seeded batches of
+random crops drawn from them.
+
+Codes come from the backbone's codec (`encode_audio`) through the content-addressed feature cache, keyed by the
+music's bytes and a fingerprint of the codec's weights, so every trial of a sweep shares them. Features come
+from the feature pipeline (all cache hits after `toolkit prepare`).
+
+A crop starts on a video frame, and its codes start at the codec frame nearest that time, so feature frame 0
+and decoder step 0 describe the same moment (to half a codec frame), as the conditioners assume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from toolkit.conditioners.batch import collate_features
+from toolkit.errors import UserError
+
+
+@dataclass
+class Clip:
+    """One training clip: codes `(K, T)`, features `{dotted key: array (frames, ...)}` at the features' fps,
+    its prompt (empty: none) and paraphrases."""
+
+    stem: str
+    codes: torch.Tensor
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    prompt: str = ""
+    paraphrases: tuple[str, ...] = ()
+
+
+@dataclass
+class Batch:
+    """A batch of crops: codes `(B, K, T)`, prompts, and collated features (None when none are read)."""
+
+    codes: torch.Tensor
+    prompts: list[str]
+    features: dict[str, Any] | None
+    stems: list[str]
+
+
+class ClipSet:
+    """Clips plus crop geometry; draws deterministic batches from a `torch.Generator`."""
+
+    def __init__(
+        self,
+        clips: Sequence[Clip],
+        frame_rate: float,
+        fps: float,
+        crop_seconds: float,
+        feature_keys: Sequence[str] = (),
+        max_frames: int | None = None,
+    ) -> None:
+        if not clips:
+            raise ValueError("ClipSet needs at least one clip")
+        self.clips, self.frame_rate, self.fps = list(clips), float(frame_rate), float(fps)
+        self.feature_keys = list(feature_keys)
+        shortest = min(c.codes.shape[-1] for c in self.clips)
+        crop = max(1, round(crop_seconds * self.frame_rate))
+        self.crop_frames = min(crop, shortest, max_frames or crop)
+        # video frames covering a crop, plus one so interpolation at the crop's end has a right neighbour
+        self.crop_video_frames = math.ceil(self.crop_frames / self.frame_rate * self.fps) + 1
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def _code_start(self, video_frame: int) -> int:
+        return round(video_frame * self.frame_rate / self.fps)
+
+    def _crop(self, clip: Clip, generator: torch.Generator | None) -> tuple[torch.Tensor, dict[str, Any]]:
+        length = clip.codes.shape[-1]
+        if self.feature_keys:
+            # latest video frame whose code start leaves a whole crop
+            last = math.floor((length - self.crop_frames) * self.fps / self.frame_rate)
+            while last > 0 and self._code_start(last) + self.crop_frames > length:
+                last -= 1
+            frame = 0 if generator is None else int(torch.randint(0, last + 1, (1,), generator=generator))
+            start = self._code_start(frame)
+            span = slice(frame, frame + self.crop_video_frames)
+            features = {k: clip.features[k][span] for k in self.feature_keys}
+            if any(len(v) == 0 for v in features.values()):
+                raise UserError(f"{clip.stem}: its video features are shorter than its music ({frame} frames)")
+        else:
+            top = length - self.crop_frames
+            start = 0 if generator is None else int(torch.randint(0, top + 1, (1,), generator=generator))
+            features = {}
+        return clip.codes[:, start : start + self.crop_frames], features
+
+    def batch(
+        self, indices: Sequence[int], generator: torch.Generator | None = None, paraphrase_prob: float = 0.0
+    ) -> Batch:
+        """Crops of the clips at `indices`: random crops and paraphrases when `generator` is given, else each
+        clip's start with its prompt (validation)."""
+        codes, prompts, features = [], [], []
+        for i in indices:
+            clip = self.clips[i]
+            crop, feats = self._crop(clip, generator)
+            codes.append(crop)
+            features.append(feats)
+            prompt = clip.prompt
+            if generator is not None and clip.paraphrases:
+                roll = float(torch.rand(1, generator=generator))
+                pick = int(torch.randint(0, len(clip.paraphrases), (1,), generator=generator))
+                if roll < paraphrase_prob:
+                    prompt = clip.paraphrases[pick]
+            prompts.append(prompt)
+        collated = collate_features(features, self.feature_keys) if self.feature_keys else None
+        stems = [self.clips[i].stem for i in indices]
+        return Batch(torch.stack(codes), prompts, collated, stems)
+
+    def sample(self, batch_size: int, generator: torch.Generator, paraphrase_prob: float = 0.0) -> Batch:
+        """A random batch (clips drawn with replacement when the set is smaller than the batch)."""
+        if batch_size <= len(self):
+            indices = torch.randperm(len(self), generator=generator)[:batch_size].tolist()
+        else:
+            indices = torch.randint(0, len(self), (batch_size,), generator=generator).tolist()
+        return self.batch(indices, generator, paraphrase_prob)
+
+    def validation_batches(self, batch_size: int, limit: int) -> list[Batch]:
+        """Up to `limit` fixed batches (clip starts, prompts) in clip order."""
+        order = list(range(len(self)))
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)][: max(1, limit)]
+        return [self.batch(chunk) for chunk in chunks]
+
+
+# --- building clips from a prepared dataset --------------------------------------------------------------
+_fingerprints: dict[int, str] = {}
+
+
+def codec_fingerprint(backbone: Any) -> str:
+    """A hash of the codec's weights and the codebooks used: part of the codes' cache key."""
+    key = id(backbone.codec)
+    if key not in _fingerprints:
+        sha = hashlib.sha256(f"K={backbone.num_codebooks}".encode())
+        for name, tensor in sorted(backbone.codec.state_dict().items()):
+            sha.update(name.encode())
+            sha.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        _fingerprints[key] = sha.hexdigest()
+    return _fingerprints[key]
+
+
+def music_codes(video: Any, backbone: Any, cache: Any) -> torch.Tensor:
+    """Codes `(K, T)` of a clip's music (a same-stem audio file or the video's track), through `cache`."""
+    from toolkit.data.audio import load_music, sibling_audio
+    from toolkit.data.cache import file_hash
+
+    sibling = sibling_audio(video)
+    content = file_hash(video) + (f"+{file_hash(sibling)}" if sibling else "")
+    config = {"codec": codec_fingerprint(backbone), "sample_rate": backbone.sample_rate}
+
+    def compute() -> dict[str, np.ndarray]:
+        wave = load_music(video, backbone.sample_rate)
+        if wave is None or len(wave) == 0:
+            raise UserError(f"{video}: no music to train on (no audio track or same-stem audio file)")
+        codes = backbone.encode_audio(torch.from_numpy(wave)[None].to(backbone.device))
+        return {"codes": codes[0].cpu().numpy().astype(np.int64)}
+
+    return torch.from_numpy(cache.get_or_compute(content, "codes", config, compute)["codes"])
+
+
+def clip_features(video: Any, cfg: Any, keys: Sequence[str], cache: Any) -> dict[str, np.ndarray]:
+    """The dotted feature `keys` of one video, through the feature pipeline (only the entries they name)."""
+    from toolkit.features.pipeline import extract_features, specs_from_config
+
+    if not keys:
+        return {}
+    specs = specs_from_config(cfg.features)
+    entries = {k.split(".", 1)[0] for k in keys}
+    missing = sorted(entries - set(specs))
+    if missing:
+        raise UserError(f"features.extractors: conditioners read {missing}, which is not switched on")
+    found = extract_features(
+        video, {e: specs[e] for e in entries}, cache, fps=cfg.features.fps, max_side=cfg.features.max_side,
+        sample_rate=cfg.data.sample_rate,
+    )
+    return {k: np.asarray(_read(found, k)) for k in keys}
+
+
+def _read(found: Mapping[str, Any], key: str) -> Any:
+    entry, _, output = key.partition(".")
+    if entry not in found or output not in found[entry]:
+        raise UserError(f"features: {key!r} was not extracted ({found.skipped.get(entry, 'unknown output')})")
+    return found[entry][output]
+
+
+def load_clips(items: Sequence[Any], backbone: Any, cfg: Any, keys: Sequence[str], progress: bool = False):
+    """`Clip`s for prepared dataset items (`toolkit.prepare`): codes, the features in `keys`, prompts."""
+    import sys
+
+    from tqdm import tqdm
+
+    from toolkit.prepare import feature_cache
+
+    cache = feature_cache(cfg)
+    clips = []
+    for item in tqdm(items, desc="clips", unit="clip", disable=not progress, file=sys.stderr, leave=False):
+        clips.append(
+            Clip(
+                stem=item.stem,
+                codes=music_codes(item.video, backbone, cache),
+                features=clip_features(item.video, cfg, keys, cache),
+                prompt=item.prompt or "",
+                paraphrases=tuple(item.paraphrases),
+            )
+        )
+    return clips

@@ -1,0 +1,34 @@
+"""The experiment's trainable model: its frozen backbone with the configured conditioners attached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+def load_experiment_backbone(cfg: Any) -> Any:
+    """The frozen backbone named by `cfg.backbone` (the micro backbone with its pretraining seed)."""
+    from toolkit.backbone import load_backbone
+
+    options = {"seed": int(cfg.backbone.micro_seed)} if cfg.backbone.name == "micro" else {}
+    return load_backbone(cfg.backbone.name, device=cfg.backbone.device, **options)
+
+
+def attach_adapters(cfg: Any, backbone: Any) -> Any:
+    """Attach `cfg`'s conditioners (and LoRA) to `backbone`, with randomly initialised parts seeded by
+    `cfg.seed`, so two runs of one config start from the same weights."""
+    from toolkit.conditioners import attach
+    from toolkit.config.sections.conditioners import adapter_specs
+
+    torch.manual_seed(int(cfg.seed))
+    return attach(backbone, adapter_specs(cfg), fps=float(cfg.features.fps))
+
+
+def parameter_counts(attached: Any) -> dict[str, int]:
+    """Trainable adapter parameters, the frozen backbone's, and their total (LoRA counted once)."""
+    adapters = {id(p): p for c in attached.conditioners.values() for p in c.parameters()}
+    frozen = [p for p in attached.backbone.model.parameters() if id(p) not in adapters]
+    trainable = sum(p.numel() for p in adapters.values())
+    backbone = sum(p.numel() for p in frozen)
+    return {"params_trainable": trainable, "params_backbone": backbone, "params_total": trainable + backbone}

@@ -1,0 +1,160 @@
+"""`train(cfg)`: prepare data, attach adapters to the frozen backbone, optimise them through the configured
+stages, write checkpoints, and log the run to MLflow. `toolkit train` and the `train-evaluate` trial call it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from toolkit.errors import UserError
+
+CHECKPOINT = "checkpoint"
+
+
+@dataclass
+class TrainResult:
+    """Where a finished run lies and what it measured (per-step curves, final metrics, parameter counts)."""
+
+    run_dir: Path
+    checkpoint: Path
+    step: int
+    run_id: str | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def new_run_dir(cfg: Any) -> Path:
+    """`train.output_dir/<name>-<time>` (with a suffix if two runs start within one second)."""
+    base = Path(cfg.train.output_dir) / f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+def train(
+    cfg: Any,
+    *,
+    resume: Any = None,
+    run_dir: str | Path | None = None,
+    track: bool = True,
+    backbone: Any = None,
+    report: Any = None,
+) -> TrainResult:
+    """Train `cfg`'s adapters for `cfg.train.steps` steps.
+
+    `resume`: a `Checkpoint` to continue (its adapters, optimiser, scheduler and step; its MLflow run).
+    `run_dir`: where checkpoints go (default: a new folder under `train.output_dir`). `track`: log to MLflow.
+    `backbone`: an already loaded backbone for `cfg.backbone` (it gets adapters attached, then detached).
+    `report(step, value)`: called with each validation loss (a sweep's pruning hook)."""
+    from toolkit.prepare import prepare
+    from toolkit.training.data import ClipSet, load_clips
+    from toolkit.training.loop import Loop
+    from toolkit.training.model import attach_adapters, load_experiment_backbone, parameter_counts
+    from toolkit.training.stages import plan_stages
+
+    tc = cfg.train
+    if tc.threads:
+        torch.set_num_threads(int(tc.threads))
+    _check(tc)
+    prepared = prepare(cfg, progress=tc.progress)
+    if backbone is None:
+        backbone = load_experiment_backbone(cfg)
+    attached = attach_adapters(cfg, backbone)
+    try:
+        if not attached.conditioners or not attached.trainable_parameters():
+            raise UserError("conditioners: nothing to train (list conditioners or set lora.enabled=true)")
+        keys = attached.feature_keys
+        sets = {}
+        for split in ("train", "val"):
+            items = prepared.split(split)
+            if split == "train" and not items:
+                raise UserError(f"data: no clips in the train split of {prepared.root}")
+            clips = load_clips(items, backbone, cfg, keys, progress=tc.progress) if items else []
+            sets[split] = (
+                ClipSet(clips, backbone.frame_rate, cfg.features.fps, tc.crop_seconds, keys, backbone.max_frames)
+                if clips else None
+            )
+        stages = plan_stages(tc.stages, int(tc.steps), list(attached.conditioners))
+        loop = Loop(attached, sets["train"], sets["val"], tc, stages, cfg.seed)
+        start = 0
+        if resume is not None:
+            resume.load_into(attached)
+            loop.load_state_dict(resume.trainer_state())
+            start = resume.step
+            if start >= int(tc.steps):
+                raise UserError(
+                    f"train.steps={tc.steps}: the checkpoint is already at step {start}; "
+                    "raise train.steps to train further"
+                )
+            run_dir = Path(run_dir or resume.path.parent)
+        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
+        counts = parameter_counts(attached)
+        counts.update({f"params_{n}": v for n, v in attached.num_trainable().items()})
+        return _run(cfg, loop, start, run_dir, counts, resume, track, report)
+    finally:
+        attached.detach()
+
+
+def _check(tc: Any) -> None:
+    if tc.batch_size < 1:
+        raise UserError(f"train.batch_size must be ≥ 1, got {tc.batch_size}")
+    if tc.lr <= 0:
+        raise UserError(f"train.lr must be positive, got {tc.lr}")
+    if tc.crop_seconds <= 0:
+        raise UserError(f"train.crop_seconds must be positive, got {tc.crop_seconds}")
+    for key in ("text_dropout", "video_dropout", "paraphrase_prob"):
+        if not 0 <= tc[key] <= 1:
+            raise UserError(f"train.{key} must be in [0, 1], got {tc[key]}")
+
+
+def _run(cfg, loop, start, run_dir, counts, resume, track, report) -> TrainResult:
+    from toolkit.config import to_dict
+    from toolkit.training.checkpoint import save_checkpoint
+    from toolkit.training.tracking import TrainingRun
+
+    tc = cfg.train
+    checkpoint = run_dir / CHECKPOINT
+    history: dict[str, list[tuple[int, float]]] = {}
+    mlflow_run = None
+    if track:
+        previous = resume.state.get("mlflow_run_id") if resume is not None else None
+        mlflow_run = TrainingRun(cfg.name, run_dir, previous)
+        mlflow_run.log_params(to_dict(cfg), counts)
+    run_id = mlflow_run.run_id if mlflow_run else None
+
+    def on_metrics(step: int, metrics: dict[str, float]) -> None:
+        for name, value in metrics.items():
+            history.setdefault(name, []).append((step, value))
+        if mlflow_run is not None:
+            mlflow_run.log_metrics(step, {**metrics, "stage": loop.stages.index(loop.stage)})
+        if report is not None and "val_loss" in metrics:
+            report(step, metrics["val_loss"])
+
+    def on_checkpoint(step: int, metrics: dict[str, float]) -> None:
+        extra = {"stage": loop.stage.name, "total_steps": int(tc.steps), "mlflow_run_id": run_id,
+                 "metrics": metrics, "counts": counts}
+        save_checkpoint(checkpoint, loop.attached, cfg, step, loop.optimizer, loop.scheduler, extra)
+
+    print(f"training {counts['params_trainable']:,} adapter parameters of {counts['params_total']:,} "
+          f"(run folder {run_dir})", file=sys.stderr)
+    try:
+        last = loop.run(start, int(tc.steps), on_metrics, on_checkpoint, progress=bool(tc.progress))
+    except BaseException as err:
+        if mlflow_run is not None:
+            reason = str(err) if isinstance(err, UserError) else type(err).__name__
+            mlflow_run.end("KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED", reason)
+        raise
+    if mlflow_run is not None:
+        mlflow_run.log_checkpoint(checkpoint)
+        mlflow_run.end("FINISHED")
+    return TrainResult(run_dir, checkpoint, int(tc.steps), run_id, last, history, counts)
