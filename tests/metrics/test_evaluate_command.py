@@ -102,5 +102,5 @@ def test_missing_folder_and_run_flag_exit_2(tmp_path, capsys):
     assert main(["evaluate", "--generated", str(tmp_path / "nope"), "--reference", str(tmp_path)]) == 2
     assert "not a directory" in capsys.readouterr().err
     assert main(["evaluate", "--run", "abc123"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+    assert "--run abc123: neither a run folder nor an MLflow run id" in capsys.readouterr().err
     assert main(["evaluate"]) == 2

@@ -70,6 +70,18 @@ def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
     assert main(["generate", str(video), "-o", str(out), "--run", run_id, "--window-seconds", "0.5"]) == 0
     assert probe_video(out).has_audio and abs(probe_video(out).duration - probe_video(video).duration) < 0.1
 
+    from toolkit.metrics import classifier
+
+    quick = classifier.micro_style_classifier  # the KL/IS classifier, trained briefly: this checks plumbing
+    monkeypatch.setattr(classifier, "micro_style_classifier",
+                        lambda world: quick(world, classifier.StyleCnnSettings(steps=3, batch_size=4)))
+    assert main(["evaluate", "--run", run_id, "--out", "metrics.json"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_pairs"] == 2 and metrics["embeddings"]["fad"] == "mel-stats"
+    assert {"fad", "fad_ci", "bhs", "bcs", "tempo_acc", "kl", "rtf"} <= set(metrics)
+    logged = client.get_run(run_id).data.metrics
+    assert logged["test/fad"] == pytest.approx(metrics["fad"]) and "test/rtf" in logged
+
     capsys.readouterr()
     assert main(["train", "--resume", run_dir, "train.steps=6"]) == 2
     assert "already at step 6" in capsys.readouterr().err

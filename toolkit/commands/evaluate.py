@@ -24,7 +24,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--videos", type=Path, help="folder of videos with the same stems, for TB-IoU cuts")
     parser.add_argument("--out", type=Path, help="write the metrics JSON here (default: stdout)")
     parser.add_argument(
-        "--run", dest="run_id", metavar="RUN_ID", help="evaluate a trained run (not available yet)"
+        "--run", dest="run_id", metavar="RUN_ID",
+        help="evaluate a trained run (MLflow run id or run folder): generate its test split with its adapters, "
+        "score it against the reference music and log the metrics to the run",
     )
     parser.add_argument(
         "--classifier-world",
@@ -42,13 +44,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from toolkit.config.sections.evaluation import EvalConfig
     from toolkit.metrics.suite import evaluate_dirs, to_json
-    from toolkit.utils.atomic import write_text_atomic
 
     if args.run_id is not None:
-        raise UserError(
-            f"--run {args.run_id}: evaluating trained runs is not available yet (it needs the trainer); "
-            "generate clips and use --generated DIR --reference DIR"
-        )
+        from toolkit.training.evaluation import evaluate_run
+
+        _emit(to_json(evaluate_run(args.run_id)), args.out)
+        return 0
     if args.generated is None or args.reference is None:
         raise UserError("evaluate needs --generated DIR and --reference DIR (or --run RUN_ID)")
     if args.bootstrap < 1:
@@ -60,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
         bootstrap_resamples=args.bootstrap,
     )
     metrics = evaluate_dirs(args.generated, args.reference, args.videos, config)
-    text = to_json(metrics)
-    if args.out is None:
+    _emit(to_json(metrics), args.out)
+    return 0
+
+
+def _emit(text: str, out: Path | None) -> None:
+    from toolkit.utils.atomic import write_text_atomic
+
+    if out is None:
         sys.stdout.write(text)
     else:
-        write_text_atomic(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+        write_text_atomic(out, text)
+        print(f"wrote {out}", file=sys.stderr)

@@ -1,0 +1,87 @@
+"""Generate music for a split's clips with a trained run's adapters, and score it against the reference music.
+
+Shared by the `train-evaluate` sweep trial and `toolkit evaluate --run RUN_ID`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
+    """One wav per test clip (same stem, same duration) plus `timings.jsonl` for the speed metrics."""
+    import soundfile
+
+    from toolkit.conditioners import collate_features
+    from toolkit.generation import generate_music
+    from toolkit.prepare import feature_cache
+    from toolkit.training.data import clip_features
+
+    out.mkdir(parents=True, exist_ok=True)
+    backbone, keys, cache = attached.backbone, attached.feature_keys, feature_cache(cfg)
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        features = collate_features([clip_features(item.video, cfg, keys, cache)], keys) if keys else None
+        feature_seconds = time.perf_counter() - started
+        audio = generate_music(
+            backbone, [item.prompt or ""], item.duration, guidance=cfg.backbone.guidance,
+            temperature=cfg.backbone.temperature, top_k=cfg.backbone.top_k, seed=int(cfg.seed),
+            window_seconds=cfg.backbone.window_seconds, overlap_seconds=cfg.backbone.overlap_seconds,
+            attached=attached, features=features, fps=float(cfg.features.fps),
+        )[0]
+        took = time.perf_counter() - started - feature_seconds
+        soundfile.write(out / f"{item.stem}.wav", audio.numpy(), backbone.sample_rate)
+        timings.append({"id": item.stem, "generation_seconds": took, "audio_seconds": item.duration,
+                        "feature_seconds": feature_seconds, "batch_size": 1, "device": str(backbone.device)})
+    (out / "timings.jsonl").write_text("".join(json.dumps(t) + "\n" for t in timings))
+    return out
+
+
+def evaluate_generated(cfg: Any, items: list, generated: Path) -> dict:
+    """The metrics suite over (reference music, generated music) pairs of the test clips."""
+    from omegaconf import OmegaConf
+
+    from toolkit.config.sections.evaluation import EvalConfig
+    from toolkit.metrics import suite
+
+    pairs = [suite.Pair(i.stem, i.audio or i.video, generated / f"{i.stem}.wav") for i in items]
+    reference_dir = items[0].video.parent
+    notes = suite.read_annotations(reference_dir, generated, reference_dir, [p.id for p in pairs], lambda m: None)
+    manifest = suite.find_manifest(reference_dir)
+    world = manifest.parent if manifest is not None else None
+    config = EvalConfig(**OmegaConf.to_container(cfg.evaluation, resolve=True))
+    return suite.evaluate_pairs(pairs, config, notes, classifier_world=world, report=lambda m: None)
+
+
+def evaluate_run(ref: str, out: Path | None = None, split: str = "test") -> dict[str, Any]:
+    """Load run `ref` (run folder, checkpoint folder or MLflow run id), generate its `split`, evaluate, and log
+    the numeric metrics to the run's MLflow run (when it has one). Returns the flat metrics dict."""
+    from toolkit.errors import UserError
+    from toolkit.prepare import prepare
+    from toolkit.sweeps.tracking import numeric_metrics
+    from toolkit.training.run import load_run
+
+    cfg, attached, checkpoint = load_run(ref)
+    items = prepare(cfg, progress=False).split(split)
+    if not items:
+        raise UserError(f"data.splits.{split}: the {split} split of run {ref} is empty; nothing to evaluate")
+    out = Path(out) if out is not None else checkpoint.path.parent / f"eval_{split}"
+    try:
+        generated = generate_split(cfg, attached, items, out / "generated")
+    finally:
+        attached.detach()
+    metrics = evaluate_generated(cfg, items, generated)
+    run_id = checkpoint.state.get("mlflow_run_id")
+    if run_id:
+        from toolkit.training.tracking import TrainingRun
+
+        tracked = TrainingRun(str(cfg.name), checkpoint.path.parent, run_id)
+        tracked.log_metrics(checkpoint.step, {f"{split}/{k}": v for k, v in numeric_metrics(metrics).items()})
+        tracked.end()
+        print(f"logged {split} metrics to MLflow run {run_id}", file=sys.stderr)
+    return metrics
