@@ -1,4 +1,4 @@
-"""A tiny random MusicGen (4 decoder layers, text encoder narrower than the decoder) and feature batches."""
+"""Feature batches and helpers for conditioner tests (`tiny_model` and `backbone` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,6 @@ import torch
 
 FPS = 50.0  # features in tests run at half the tiny codec's 100 Hz frame rate: two decoder steps per frame
 CLIP_DIM = 12
-
-
-@pytest.fixture(scope="session")
-def tiny_model():
-    """`(model, tokenizer)`; the text encoder (width 24) feeds a 32-wide decoder through `enc_to_dec_proj`."""
-    from transformers import AutoTokenizer, BertConfig
-
-    from toolkit.backbone.micro import assemble, codec_config, decoder_config, minilm_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    text = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=24,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=48,
-        max_position_embeddings=128,
-    )
-    model = assemble(
-        text,
-        codec_config(8000, (4, 4, 5), filters=4, latent=16, codebook_size=32, num_codebooks=2),
-        decoder_config(32, 2, width=32, layers=4, heads=2, ffn=64, max_positions=128),
-        seed=0,
-    )
-    return model, tokenizer
-
-
-@pytest.fixture
-def backbone(tiny_model):
-    """A fresh frozen `Backbone` per test (hooks and LoRA from one test never leak into the next)."""
-    import copy
-
-    from toolkit.backbone.frozen import Backbone
-
-    model, tokenizer = tiny_model
-    return Backbone(copy.deepcopy(model), tokenizer, source="tiny")
 
 
 @pytest.fixture
