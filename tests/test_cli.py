@@ -68,3 +68,52 @@ def test_prepare_skips_bad_files_and_second_run_is_all_hits(tmp_path: Path) -> N
     second = _run(*args)
     assert second.returncode == 0
     assert "misses" in second.stdout and ", 0 misses" in second.stdout
+
+
+def test_a_bad_extractor_setting_fails_once_naming_the_key(tmp_path: Path) -> None:
+    import numpy as np
+
+    from toolkit.data.mp4 import write_mp4
+
+    sr = 16000
+    write_mp4(tmp_path / "a.mp4", np.full((8, 48, 64, 3), 90, np.uint8), 8, 0.3 * np.sin(np.arange(sr) / 9), sr)
+    result = _run("prepare", "experiments/micro.yaml", f"data.root={tmp_path}", "features.clip_model=/no/such/model",
+                  "--no-progress")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: features.clip_model: /no/such/model: no such")
+    assert "skipped" not in result.stderr  # a config problem is not blamed on the clips
+
+
+def test_generate_checks_the_output_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "out.mp4").mkdir()
+    (tmp_path / "file.mp4").write_bytes(b"x")
+    missing_video = str(tmp_path / "no-such-video.mp4")  # never opened: the output is checked first
+    assert main(["generate", missing_video, "-o", str(tmp_path / "out.mp4")]) == 2
+    assert capsys.readouterr().err.strip().endswith("out.mp4: is a directory")
+    assert main(["generate", missing_video, "-o", str(tmp_path / "file.mp4" / "x.mp4")]) == 2
+    assert "file.mp4 is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--window-seconds", "inf"), ("--guidance", "nan"),
+                                               ("--guidance", "0")])
+def test_generate_wants_finite_positive_numbers(option: str, value: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    argv = ["generate", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "o.mp4"), option, value]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {option} must be a finite positive number, got {float(value)}"
+
+
+def test_evaluate_checks_out_before_computing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "metrics.json").mkdir()
+    argv = ["evaluate", "--generated", str(tmp_path / "nope"), "--reference", str(tmp_path / "nope"),
+            "--out", str(tmp_path / "metrics.json")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().endswith("metrics.json: is a directory")
+
+
+def test_report_help_shows_a_plain_percent(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    out = capsys.readouterr().out
+    assert "95%" in out and "%%" not in out

@@ -10,10 +10,10 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from toolkit.data.cache import FeatureCache
-from toolkit.data.dataset import Item, scan_dataset
+from toolkit.data.dataset import Item, scan_dataset, strip_name
 from toolkit.data.source import dataset_root
-from toolkit.errors import UserError
-from toolkit.features.pipeline import extract_features, specs_from_config
+from toolkit.errors import MediaError, UserError
+from toolkit.features.pipeline import build_extractors, extract_features, specs_from_config
 from toolkit.utils.paths import cache_root
 
 
@@ -51,18 +51,24 @@ def prepare(cfg: DictConfig, extract: bool = True, progress: bool = True) -> Pre
     if not extract:
         return prepared
     cache = feature_cache(cfg)
+    cache.remove_orphans()  # temp files of writers killed mid-write, if any
     specs = specs_from_config(cfg.features)
+    extractors = build_extractors(specs)  # bad extractor settings fail here, once, not as a skip per clip
+    failed: set[str] = set()
     for item in tqdm(scan.items, desc="features", unit="clip", disable=not progress, file=sys.stderr):
         try:
-            extract_features(item.video, specs, cache, fps=cfg.features.fps, max_side=cfg.features.max_side,
+            extract_features(item.video, extractors, cache, fps=cfg.features.fps, max_side=cfg.features.max_side,
                              sample_rate=cfg.data.sample_rate)
-        except UserError as err:  # decodable header but undecodable content: skip, as a scan would
-            prepared.skipped.append((item.video.name, str(err)))
-            print(f"warning: skipped {item.video.name}: {err}", file=sys.stderr)
-    failed = {name for name, _ in prepared.skipped}
-    prepared.items = [item for item in prepared.items if item.video.name not in failed]
+        except MediaError as err:  # a readable header but undecodable content: skip, as the scan would
+            name = str(item.video.relative_to(root))
+            prepared.skipped.append((name, strip_name(str(err), item.video)))
+            print(f"warning: skipped {name}: {err}", file=sys.stderr)
+            failed.add(item.stem)
+    prepared.items = [item for item in prepared.items if item.stem not in failed]
     if not prepared.items:
-        raise UserError(f"data.root: {root}: no usable videos (skipped {len(prepared.skipped)} of {scan.total})")
+        name, reason = prepared.skipped[0]
+        raise UserError(f"data.root: {root}: no usable videos (skipped {len(prepared.skipped)} of {scan.total}; "
+                        f"first: {name}: {reason})")
     prepared.hits, prepared.misses = cache.hits, cache.misses
     if "clip" in specs and cfg.features.clip_model == "tiny-random":
         prepared.notes.append("CLIP weights are random (features.clip_model=tiny-random): they carry no "

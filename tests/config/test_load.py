@@ -82,3 +82,33 @@ def test_every_shipped_experiment_loads() -> None:
     for path in files:
         cfg = to_dict(load_config(path))
         assert cfg["name"], path
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("features.fps=0", r"features.fps: must be in \(0, 120\], got 0"),
+        ("features.fps=nan", "features.fps: must be a finite number"),
+        ("features.colour_bins=256", r"features.colour_bins: must be in \[1, 32\]"),
+        ("data.sample_rate=0", "data.sample_rate: must be in"),
+        ("data.splits.val=0.9", "data.splits: val \\+ test must be below 1"),
+        ("backbone.overlap_seconds=9", "backbone.overlap_seconds: must be below backbone.window_seconds"),
+        ("data.root=", r"empty value \(write data.root=null to mean none\)"),
+        ("features.extractors=[clip", "cannot parse the value"),
+    ],
+)
+def test_out_of_range_and_unparsable_values_fail_at_load(override: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        load_config(REPO / "experiments/micro.yaml", [override])
+
+
+def test_bad_interpolation_and_encoding_fail_at_load(tmp_path: Path) -> None:
+    (tmp_path / "interp.yaml").write_text("data: {root: '${oops}'}\n")
+    with pytest.raises(UserError, match="data.root"):
+        load_config(tmp_path / "interp.yaml")
+    (tmp_path / "latin.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserError, match="not UTF-8"):
+        load_config(tmp_path / "latin.yaml")
+    (tmp_path / "ext.yaml").write_text("extends: 5\n")
+    with pytest.raises(UserError, match="extends must be a file path"):
+        load_config(tmp_path / "ext.yaml")

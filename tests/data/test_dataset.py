@@ -60,7 +60,7 @@ def test_missing_folder_and_nothing_usable_fail(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         scan_dataset(tmp_path / "nope")
     (tmp_path / "bad.mp4").write_bytes(b"not a video")
-    with pytest.raises(UserError, match=r"no usable videos \(skipped 1 of 1\)"):
+    with pytest.raises(UserError, match=r"no usable videos \(skipped 1 of 1; first: bad.mp4: "):
         scan_dataset(tmp_path)
 
 
@@ -68,3 +68,25 @@ def test_malformed_prompts_file_names_the_line(folder: Path) -> None:
     (folder / "prompts.jsonl").write_text('{"stem": "good", "prompt": "x"}\n{oops\n')
     with pytest.raises(UserError, match=r"prompts.jsonl:2:"):
         scan_dataset(folder)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"stem": "good", "prompt": "x", "paraphrases": 5}', "'paraphrases' must be a list of strings"),
+        ('{"stem": "good", "prompt": "x", "paraphrases": "abc"}', "'paraphrases' must be a list of strings"),
+        ('{"stem": "good", "prompt": "x", "attributes": [1, 2]}', "'attributes' must be an object"),
+        ('{"stem": "good", "prompt": null}', "'prompt' must be a non-empty string"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_prompt_fields_are_type_checked(folder: Path, line: str, message: str) -> None:
+    (folder / "prompts.jsonl").write_text(line + "\n")
+    with pytest.raises(UserError, match=f"prompts.jsonl:1: {message}"):
+        scan_dataset(folder)
+
+
+def test_all_bad_folder_names_the_first_reason(tmp_path: Path) -> None:
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(UserError, match=r"skipped 1 of 1; first: empty.mp4: empty file \(0 bytes\)"):
+        scan_dataset(tmp_path)

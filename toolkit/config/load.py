@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from toolkit.config.keys import key_paths, suggest
+from toolkit.config.validate import validate
 from toolkit.errors import UserError
 
 
@@ -19,7 +20,9 @@ def read_yaml_mapping(path: str | Path, kind: str = "config") -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"{path}: no such {kind} file")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -37,6 +40,8 @@ def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfi
         raise UserError(f"{path}: `extends` cycle ({' -> '.join(p.name for p in (*_seen, resolved))})")
     raw = read_yaml_mapping(path)
     base = raw.pop("extends", None)
+    if base is not None and not isinstance(base, str):
+        raise UserError(f"{path}: extends must be a file path, got {base!r}")
     cfg = OmegaConf.create(raw)
     if base is None:
         return cfg
@@ -58,7 +63,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None, schema: ty
     cfg = _merge(base, read_yaml_chain(path), str(path), known)
     for item in overrides or []:
         cfg = _merge(cfg, _parse_override(item), f"override {item!r}", known)
-    OmegaConf.set_readonly(cfg, False)
+    try:
+        OmegaConf.to_container(cfg, resolve=True)  # surface bad ${...} interpolations now, not mid-run
+    except OmegaConfBaseException as err:
+        raise UserError(f"{path}: {err.full_key}: {_first_line(err)}") from None
+    validate(cfg)
     return cfg
 
 
@@ -66,7 +75,12 @@ def _parse_override(item: str) -> DictConfig:
     if "=" not in item or item.startswith("="):
         raise UserError(f"override {item!r}: expected key=value")
     key, value = item.split("=", 1)
-    return OmegaConf.from_dotlist([f"{key.strip()}={value}"])
+    if not value.strip():  # OmegaConf would read `key=` as null: an unset shell variable must not pass silently
+        raise UserError(f"override {item!r}: empty value (write {key.strip()}=null to mean none)")
+    try:
+        return OmegaConf.from_dotlist([f"{key.strip()}={value}"])
+    except (yaml.YAMLError, OmegaConfBaseException) as err:
+        raise UserError(f"override {item!r}: cannot parse the value ({_first_line(err)})") from None
 
 
 def _merge(cfg: DictConfig, update: DictConfig, source: str, known: list[str]) -> DictConfig:

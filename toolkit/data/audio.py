@@ -11,7 +11,7 @@ import soundfile
 import soxr
 
 from toolkit.data.video import iter_packets, require_file
-from toolkit.errors import UserError
+from toolkit.errors import MediaError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a")
 
@@ -59,7 +59,7 @@ def has_audio_track(path: str | Path) -> bool:
         with av.open(str(path)) as container:
             return len(container.streams.audio) > 0
     except av.FFmpegError as error:
-        raise UserError(f"{path.name}: not a readable media file") from error
+        raise MediaError(f"{path.name}: not a readable media file") from error
 
 
 def _read_with_soundfile(path: Path) -> tuple[np.ndarray, int] | None:
@@ -76,10 +76,10 @@ def _read_with_pyav(path: Path) -> tuple[np.ndarray, int]:
     try:
         container = av.open(str(path))
     except av.FFmpegError as error:
-        raise UserError(f"{path.name}: no decodable audio stream") from error
+        raise MediaError(f"{path.name}: no decodable audio stream") from error
     with container:
         if not container.streams.audio:
-            raise UserError(f"{path.name}: no audio stream")
+            raise MediaError(f"{path.name}: no audio stream")
         stream = container.streams.audio[0]
         to_float = av.AudioResampler(format="fltp")  # keeps layout and rate; resampling is soxr's job
         chunks, rate, longest, skipped = [], stream.codec_context.sample_rate, 0, 0
@@ -94,7 +94,7 @@ def _read_with_pyav(path: Path) -> tuple[np.ndarray, int]:
                 chunks.extend(out.to_ndarray() for out in to_float.resample(frame))
         chunks.extend(out.to_ndarray() for out in to_float.resample(None))
         if not chunks:
-            raise UserError(f"{path.name}: no decodable audio stream")
+            raise MediaError(f"{path.name}: no decodable audio stream")
         audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
         declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
     if skipped:

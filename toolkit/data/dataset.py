@@ -10,7 +10,7 @@ from toolkit.data.audio import sibling_audio
 from toolkit.data.prompts import read_prompts
 from toolkit.data.splits import assign_splits
 from toolkit.data.video import probe_video
-from toolkit.errors import UserError
+from toolkit.errors import MediaError, UserError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 
@@ -58,8 +58,8 @@ def scan_dataset(root: str | Path, prompts_file: str = "prompts.jsonl", val: flo
             continue
         try:
             info = probe_video(video)
-        except UserError as err:
-            skipped.append((name, _reason(err, video)))
+        except MediaError as err:
+            skipped.append((name, strip_name(str(err), video)))
             continue
         audio = sibling_audio(video)
         if require_music and audio is None and not info.has_audio:
@@ -73,7 +73,8 @@ def scan_dataset(root: str | Path, prompts_file: str = "prompts.jsonl", val: flo
             attributes=record.attributes if record else {},
         )
     if not found:
-        detail = f" (skipped {len(skipped)} of {len(videos)})" if videos else ""
+        first = f"; first: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+        detail = f" (skipped {len(skipped)} of {len(videos)}{first})" if videos else ""
         raise UserError(f"data.root: {root}: no usable videos{detail}")
     splits = assign_splits(list(found), val=val, test=test, seed=split_seed)
     items = [_with_split(item, splits[stem]) for stem, item in found.items()]
@@ -89,7 +90,6 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _reason(err: UserError, video: Path) -> str:
-    """The error's text without the file name it starts with (the caller prints the name once)."""
-    text = str(err)
-    return text.split(": ", 1)[1] if text.startswith(video.name) or text.startswith(str(video)) else text
+def strip_name(message: str, video: Path) -> str:
+    """An error message without the file name it starts with (the caller prints the name once)."""
+    return message.split(": ", 1)[1] if message.startswith((video.name, str(video))) else message

@@ -24,14 +24,34 @@ def read_prompts(path: str | Path) -> dict[str, PromptRecord]:
     path = Path(path)
     if not path.is_file():
         return {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
     records: dict[str, PromptRecord] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            stem, prompt = str(obj["stem"]), str(obj["prompt"])
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise UserError(f"{path}:{number}: expected a JSON object with 'stem' and 'prompt' ({err})") from None
-        records[stem] = PromptRecord(prompt, tuple(obj.get("paraphrases") or ()), dict(obj.get("attributes") or {}))
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            stem, record = _parse(line, f"{path}:{number}")
+            if stem in records:
+                raise UserError(f"{path}:{number}: stem {stem!r} appears twice")
+            records[stem] = record
     return records
+
+
+def _parse(line: str, where: str) -> tuple[str, PromptRecord]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise UserError(f"{where}: not valid JSON ({err})") from None
+    if not isinstance(obj, dict):
+        raise UserError(f"{where}: expected a JSON object with 'stem' and 'prompt'")
+    for key in ("stem", "prompt"):
+        if not isinstance(obj.get(key), str) or not obj[key].strip():
+            raise UserError(f"{where}: {key!r} must be a non-empty string")
+    paraphrases = obj.get("paraphrases") or []
+    if not isinstance(paraphrases, list) or not all(isinstance(p, str) for p in paraphrases):
+        raise UserError(f"{where}: 'paraphrases' must be a list of strings")
+    attributes = obj.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise UserError(f"{where}: 'attributes' must be an object")
+    return obj["stem"], PromptRecord(obj["prompt"], tuple(paraphrases), dict(attributes))

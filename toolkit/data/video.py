@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from toolkit.errors import UserError
+from toolkit.errors import MediaError
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,11 @@ def require_file(path: str | Path) -> Path:
     """`path` as a Path if it is a non-empty regular file, else `UserError` naming it."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"{path}: no such file")
+        raise MediaError(f"{path}: no such file")
     if not path.is_file():
-        raise UserError(f"{path}: not a file")
+        raise MediaError(f"{path}: not a file")
     if path.stat().st_size == 0:
-        raise UserError(f"{path.name}: empty file (0 bytes)")
+        raise MediaError(f"{path.name}: empty file (0 bytes)")
     return path
 
 
@@ -150,7 +150,7 @@ def _probe(path: Path, container: av.container.InputContainer) -> tuple[VideoInf
     if first is None:
         first = _first_frame(None, stream=stream)
     if first is None or not pts:
-        raise UserError(f"{path.name}: no decodable video stream")
+        raise MediaError(f"{path.name}: no decodable video stream")
     _check_resolution(path, first.width, first.height)
     rate = stream.average_rate or stream.guessed_rate
     # Reordering codec, yet presentation times rising in decode order: the times are decode times.
@@ -167,18 +167,18 @@ def _open_video(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path))
     except av.FFmpegError as error:
-        raise UserError(f"{path.name}: no decodable video stream") from error
+        raise MediaError(f"{path.name}: no decodable video stream") from error
     except OSError as error:
-        raise UserError(f"{path.name}: cannot open ({error.strerror or error})") from error
+        raise MediaError(f"{path.name}: cannot open ({error.strerror or error})") from error
     if not container.streams.video:
         container.close()
-        raise UserError(f"{path.name}: no decodable video stream")
+        raise MediaError(f"{path.name}: no decodable video stream")
     return container
 
 
 def _check_resolution(path: Path, width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise UserError(f"{path.name}: unsupported resolution {width}x{height} (over {MAX_PIXELS:,} pixels)")
+        raise MediaError(f"{path.name}: unsupported resolution {width}x{height} (over {MAX_PIXELS:,} pixels)")
 
 
 def iter_packets(container: av.container.InputContainer, stream: av.stream.Stream) -> Iterator[av.Packet]:
@@ -273,7 +273,7 @@ def _decode_with_pyav(path: Path, index: FrameIndex, grid: np.ndarray, size: tup
             picked.append(rgb_of_shown())
         shown, shown_rgb, end = frame, None, start + span
     if shown is None:
-        raise UserError(f"{path.name}: no decodable video stream")
+        raise MediaError(f"{path.name}: no decodable video stream")
     # The tail of the grid shows the last frame, unless decoding ended early (a damaged file).
     while len(picked) < len(grid) and grid[len(picked)] < end - 1e-9:
         picked.append(rgb_of_shown())

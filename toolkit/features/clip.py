@@ -101,6 +101,9 @@ def _load(model: str, image_size: int, seed: int, revision: str | None, device: 
 
     if model == TINY_RANDOM:
         net, processor = _tiny_random(image_size, seed)
+    elif model.startswith((".", "/", "~")) and not Path(model).expanduser().is_dir():
+        raise UserError(f"features.clip_model: {model}: no such directory (give a hub id, a local directory "
+                        f"saved with save_pretrained, or {TINY_RANDOM})")
     else:
         try:
             net = CLIPVisionModelWithProjection.from_pretrained(model, revision=revision)

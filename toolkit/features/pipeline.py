@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.data.cache import FeatureCache, canonical_json, file_hash
-from toolkit.errors import UserError
+from toolkit.errors import MediaError
 from toolkit.features.registry import Extractor, extractor_class, get_extractor
 
 
@@ -69,7 +69,7 @@ def extract_features(
 
     path = Path(video_path)
     if not path.is_file():
-        raise UserError(f"{path}: no such video file")
+        raise MediaError(f"{path}: no such video file")
     if frame_reader is None:
         from toolkit.data.video import read_frames as frame_reader
     if music_loader is None:
