@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from toolkit import __version__
 from toolkit.errors import UserError
 
 # Order is the order shown by `toolkit --help`. Each module exposes add_parser(subparsers) and run(args).
 COMMANDS = ("world", "prepare", "train", "generate", "evaluate", "sweep", "report")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (scancel, `timeout`, `docker stop`) raised as an interrupt, so every cleanup handler runs."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,14 +50,23 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    # Signal handlers can only be set from the main thread (tests may call main() from another).
+    catch_term = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if catch_term else None
     try:
         return int(args.run(args) or 0)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
+    finally:
+        if catch_term:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":

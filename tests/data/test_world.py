@@ -197,3 +197,13 @@ def test_cli_builds_and_rebuilds_in_place(tmp_path: Path, capsys: pytest.Capture
     first = (out / "manifest.jsonl").read_text()
     assert world_command.run(args) == 0  # an existing world is replaced as a whole
     assert (out / "manifest.jsonl").read_text() == first
+
+
+def test_building_into_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    out = build_world(".", clips=1, workers=1, progress=False)
+    assert out == here.resolve()
+    assert (tmp_path / "here" / "manifest.jsonl").is_file()  # looked up afresh: the folder was replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]  # no temp dir left beside it

@@ -100,7 +100,7 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path: Path, mlflo
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import optuna
 
-    params = {"backbone.guidance": "choice(-1.0, 3.0)", "seed": 0}  # the demo trial raises on negative guidance
+    params = {"backbone.guidance": "choice(99.0, 3.0)", "seed": 0}  # the demo trial raises above 50
     make_workdir(tmp_path, mlflow_template, sweep_text("failing", params))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -110,11 +110,11 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path: Path, mlflo
     trials = {t.params["backbone.guidance"]: t for t in optuna.load_study(study_name="failing",
                                                                           storage=storage).get_trials()}
     assert trials[3.0].state == optuna.trial.TrialState.COMPLETE
-    assert trials[-1.0].state == optuna.trial.TrialState.FAIL
-    assert trials[-1.0].user_attrs["fail_reason"] == "ValueError: demo trial: guidance -1.0 is negative"
+    assert trials[99.0].state == optuna.trial.TrialState.FAIL
+    assert trials[99.0].user_attrs["fail_reason"] == "ValueError: demo trial: guidance 99.0 is above 50"
     markdown = (tmp_path / "reports" / "failing.md").read_text()
-    assert "| -1.0 |" not in markdown
-    assert "trial " in markdown and "fail — ValueError: demo trial: guidance -1.0 is negative" in markdown
+    assert "| 99.0 |" not in markdown
+    assert "trial " in markdown and "fail — ValueError: demo trial: guidance 99.0 is above 50" in markdown
     assert main(["sweep", "sweep.yaml", "--no-report"]) == 0  # and it is not retried
     assert len(optuna.load_study(study_name="failing", storage=storage).get_trials()) == 2
 

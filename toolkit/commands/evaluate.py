@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from toolkit.errors import UserError
+from toolkit.utils.atomic import check_output_file
 
 
 def add_parser(subparsers) -> None:
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.config.sections.evaluation import EvalConfig
     from toolkit.metrics.suite import evaluate_dirs, to_json
 
+    if args.out is not None:
+        check_output_file(args.out, "--out")  # fail now, not after the metrics
     if args.run_id is not None:
         from toolkit.training.evaluation import evaluate_run
 

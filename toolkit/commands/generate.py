@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from toolkit.errors import UserError
+from toolkit.utils.atomic import check_output_file
 
 
 def add_parser(subparsers) -> None:
@@ -48,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{output}: output must be an .mp4 file")
     if output.resolve() == video.resolve():
         raise UserError(f"{output}: output would overwrite the input video")
-    if args.guidance <= 0:
-        raise UserError(f"--guidance must be positive, got {args.guidance}")
-    if args.window_seconds <= 0:
-        raise UserError(f"--window-seconds must be positive, got {args.window_seconds}")
+    check_output_file(output, "-o")  # fail now, not after minutes of generation
+    for option, value in (("--guidance", args.guidance), ("--window-seconds", args.window_seconds)):
+        if not (math.isfinite(value) and value > 0):  # NaN fails every comparison, inf overflows later
+            raise UserError(f"{option} must be a finite positive number, got {value}")
     info = probe_video(video)
     if info.duration <= 0:
         raise UserError(f"{video}: video has no duration")

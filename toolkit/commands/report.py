@@ -9,7 +9,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
         help="write reports/<name>.md, .csv, .tex and plots from a sweep's MLflow runs",
-        description="One row per configuration (the sweep's report.group_by), mean ± 95%% t-interval over "
+        description="One row per configuration (the sweep's report.group_by), mean ± 95% t-interval over "
         "its trials (seeds), best per column marked, trials per row, and the command that regenerates the "
         "files. Reads $MLFLOW_TRACKING_URI or sqlite:///mlflow.db in the working directory.",
     )

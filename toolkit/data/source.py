@@ -26,9 +26,18 @@ def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
         return root
     world = cfg.data.world
     out = world_dir(world.clips, world.seconds, world.seed)
-    if not (out / "manifest.jsonl").is_file():
-        from toolkit.data.world import build_world
+    if (out / "manifest.jsonl").is_file():
+        return out
+    import fcntl
 
-        print(f"building the micro world ({world.clips} clips of {world.seconds:g} s, seed {world.seed}) in {out}")
-        build_world(out, clips=world.clips, seed=world.seed, seconds=world.seconds, progress=progress)
+    # Parallel sweep trials all ask for the same world: one builds it, the others wait and then reuse it.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f"{out.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not (out / "manifest.jsonl").is_file():
+            from toolkit.data.world import build_world
+
+            print(f"building the micro world ({world.clips} clips of {world.seconds:g} s, seed {world.seed}) "
+                  f"in {out}")
+            build_world(out, clips=world.clips, seed=world.seed, seconds=world.seconds, progress=progress)
     return out

@@ -25,8 +25,8 @@ def run_demo_trial(cfg: Any, report: Report, workdir: Path) -> TrialResult:
     _wait_on_markers()
     time.sleep(float(os.environ.get("V2M_DEMO_TRIAL_SECONDS", "0")))
     guidance, seed = float(cfg.backbone.guidance), int(cfg.seed)
-    if guidance < 0:
-        raise ValueError(f"demo trial: guidance {guidance} is negative")
+    if guidance > 50:  # a valid config value that this trial refuses: how tests make a trial fail on purpose
+        raise ValueError(f"demo trial: guidance {guidance} is above 50")
     quality = (guidance - 3.0) ** 2 + 0.1 * seed
     for step in range(3):  # a decaying validation curve ending at `quality`
         report(step, quality + 1.0 / (step + 1), name="demo_val")

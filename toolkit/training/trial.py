@@ -14,28 +14,43 @@ KEPT_CLIPS = 3
 
 @register_trial("train-evaluate")
 def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
+    import torch
+
+    from toolkit.config.sections.conditioners import adapter_specs
     from toolkit.errors import UserError
     from toolkit.prepare import prepare
     from toolkit.training.evaluation import evaluate_generated, generate_split
+    from toolkit.training.model import attach_adapters, load_experiment_backbone, parameter_counts
     from toolkit.training.run import load_run
     from toolkit.training.trainer import train
 
     workdir = Path(workdir)
-    result = train(cfg, run_dir=workdir / "run", track=False, report=report)
+    # No conditioners and LoRA off: the bare backbone, an ablation's baseline. Nothing to train; evaluate it as
+    # loaded, through the same generation and metrics as every other trial.
+    result = None if not adapter_specs(cfg) else train(cfg, run_dir=workdir / "run", track=False, report=report)
     test = prepare(cfg, progress=False).split("test")
     if not test:
         raise UserError("data.splits.test: the test split is empty; nothing to evaluate")
-    _, attached, _ = load_run(result.checkpoint, "trial")
+    if result is None:
+        if cfg.train.threads:  # as `train` would have set it
+            torch.set_num_threads(int(cfg.train.threads))
+        attached = attach_adapters(cfg, load_experiment_backbone(cfg)).eval()
+        counts = parameter_counts(attached)
+    else:
+        _, attached, _ = load_run(result.checkpoint, "trial")
+        counts = result.counts
     try:
         generated = generate_split(cfg, attached, test, workdir / "generated")
     finally:
         attached.detach()
     metrics = evaluate_generated(cfg, test, generated)
-    metrics.update({k: v for k, v in result.metrics.items() if k in ("loss", "val_loss")})
-    metrics.update(result.counts)
-    artifacts = [result.checkpoint, *sorted(generated.glob("*.wav"))[:KEPT_CLIPS]]
+    if result is not None:
+        metrics.update({k: v for k, v in result.metrics.items() if k in ("loss", "val_loss")})
+    metrics.update(counts)
+    artifacts = [] if result is None else [result.checkpoint]
+    artifacts += sorted(generated.glob("*.wav"))[:KEPT_CLIPS]
     artifacts += _previews(test[0], generated, workdir / "previews")
-    curves = {k: v for k, v in result.history.items() if k in ("loss", "val_loss", "lr")}
+    curves = {} if result is None else {k: v for k, v in result.history.items() if k in ("loss", "val_loss", "lr")}
     return TrialResult(metrics=metrics, artifacts=artifacts, step_metrics=curves)
 
 

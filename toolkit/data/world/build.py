@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
 from pathlib import Path
 
 from tqdm import tqdm
@@ -34,7 +35,7 @@ def build_world(
     byte-identical wav files and manifest. Raises `UserError` on bad arguments or when `out` holds
     something that is not a world (it is never overwritten).
     """
-    out = Path(out)
+    out = Path(out).resolve()  # "." must name the folder itself, not an entry of it
     _check(out, clips, seconds, fps, sample_rate, size, workers)
     with atomic_dir(out) as tmp:
         jobs = [ClipJob(tmp, i, seed, float(seconds), float(fps), int(sample_rate), int(size))
@@ -63,7 +64,10 @@ def _run(jobs: list[ClipJob], workers: int, bar: tqdm):
         return
     # spawn: workers start clean even when the caller has torch or threads loaded (fork could deadlock).
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(workers, len(jobs)))
+    # Workers ignore Ctrl-C (the terminal sends it to the whole group): the parent stops them, without
+    # one traceback per worker.
+    pool = context.Pool(min(workers, len(jobs)), initializer=signal.signal,
+                        initargs=(signal.SIGINT, signal.SIG_IGN))
     try:
         for record in pool.imap(make_clip, jobs, chunksize=max(1, min(8, len(jobs) // (4 * workers)))):
             yield record
