@@ -229,7 +229,7 @@ def trial_run(experiment: str, parent_run_id: str, number: int, config: dict[str
     run = TrialRun(mlflow, active.info.run_id)
     status = "FAILED"
     try:
-        params = {k: _param_text(v) for k, v in flatten(config).items()}
+        params = {k: param_text(v) for k, v in flatten(config).items()}
         mlflow.log_params(params)
         mlflow.log_dict(config, "config.yaml")
         yield run
@@ -238,9 +238,10 @@ def trial_run(experiment: str, parent_run_id: str, number: int, config: dict[str
         mlflow.end_run(status)
 
 
-def _param_text(value: Any) -> str:
+def param_text(value: Any, limit: int = 6000) -> str:
+    """A config value as an MLflow param string (lists and dicts as JSON), cut to MLflow's length limit."""
     text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return text if len(text) <= 6000 else text[:5997] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,18 +8,11 @@ working directory unless `$MLFLOW_TRACKING_URI` is set).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 RUN_DIR_TAG = "v2m.run_dir"
 ROLE = "train"
-MAX_PARAM = 6000
-
-
-def _param_text(value: Any) -> str:
-    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return text if len(text) <= MAX_PARAM else text[: MAX_PARAM - 3] + "..."
 
 
 class TrainingRun:
@@ -44,11 +37,11 @@ class TrainingRun:
         """Flattened config and parameter counts (only once: a resumed run already has them)."""
         from mlflow.entities import Param
 
-        from toolkit.sweeps.tracking import flatten
+        from toolkit.sweeps.tracking import flatten, param_text
 
         if self.resumed:
             return
-        params = {k: _param_text(v) for k, v in flatten(config).items()}
+        params = {k: param_text(v) for k, v in flatten(config).items()}
         params.update({k: str(v) for k, v in counts.items()})
         items = [Param(k, v) for k, v in params.items()]
         for i in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
