@@ -18,22 +18,25 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
 
 
 class Backbone:
-    """A frozen `MusicgenForConditionalGeneration` with its tokenizer.
+    """A frozen `MusicgenForConditionalGeneration` with its tokenizer, and the codec its codes belong to.
 
     Exposes text encoding (and the classifier-free null), codec codes and continuous latents, the delay
     pattern, and the decoder layers that conditioners hook into. Its weights are never changed.
+    `codec` replaces the model's own `audio_encoder` (the micro backbone passes its `SpectralCodec`); then
+    only the toolkit's sampling loop and `decode_codes` give valid audio, not transformers' `generate()`.
     """
 
-    def __init__(self, model, tokenizer, source: str | Path = "") -> None:
+    def __init__(self, model, tokenizer, source: str | Path = "", codec=None) -> None:
         self.model = freeze(model)
         self.tokenizer = tokenizer
         self.source = str(source)
+        self._codec = freeze(codec) if codec is not None else None
 
     # --- sizes -------------------------------------------------------------------------------------------
     @property
     def codec(self):
-        """The audio codec (`EncodecModel`)."""
-        return self.model.audio_encoder
+        """The audio codec: the one given at construction, else the model's `EncodecModel`."""
+        return self._codec if self._codec is not None else self.model.audio_encoder
 
     @property
     def decoder_layers(self) -> torch.nn.ModuleList:
@@ -64,7 +67,7 @@ class Backbone:
 
     @property
     def sample_rate(self) -> int:
-        return self.codec.config.sampling_rate
+        return codec.sample_rate(self.codec)
 
     @property
     def frame_rate(self) -> float:
@@ -72,7 +75,7 @@ class Backbone:
 
     @property
     def latent_dim(self) -> int:
-        return self.codec.config.hidden_size
+        return codec.latent_dim(self.codec)
 
     @property
     def max_frames(self) -> int:
@@ -143,6 +146,8 @@ class Backbone:
 
     def to(self, device: str | torch.device) -> Backbone:
         self.model.to(device)
+        if self._codec is not None:
+            self._codec.to(device)
         return self
 
     def __repr__(self) -> str:

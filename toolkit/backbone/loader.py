@@ -73,4 +73,13 @@ def load_backbone(name: str = "micro", device: str = "cpu", **micro_options):
             raise UserError(f"backbone {name!r}: options {sorted(micro_options)} apply only to 'micro'")
         source = resolve_source(name)
     model, tokenizer = load_pretrained(source)
-    return Backbone(model, tokenizer, source=source).to(device)
+    return Backbone(model, tokenizer, source=source, codec=load_codec(source)).to(device)
+
+
+def load_codec(source: str | Path):
+    """The `SpectralCodec` saved beside a model (the micro backbone), else None (the model's own EnCodec)."""
+    from toolkit.backbone.spectral import SpectralCodec
+
+    if not Path(str(source)).is_dir() or not SpectralCodec.saved_in(source):
+        return None
+    return SpectralCodec.load(source)

@@ -1,11 +1,19 @@
-"""The micro backbone's architecture: MusicGen at tiny size over a small 16 kHz EnCodec and MiniLM text.
+"""The micro backbone's architecture: MusicGen at tiny size over a 16 kHz spectral codec and MiniLM text.
 
 Why these sizes: the micro world is rendered at 32 kHz but its music (synth pads, plucks, drums) carries
-little above 8 kHz, so a 16 kHz codec halves the work of every CPU step. Hop 320 gives 50 frames per second
+little above 8 kHz, so 16 kHz audio halves the work of every CPU step. Hop 320 gives 50 frames per second
 (20 ms, well inside the 50 ms onset tolerance), and 4 codebooks of 256 entries keep the language model's
-vocabulary small enough to learn from a few hundred clips in minutes. The text encoder is the real,
+vocabulary small enough to learn from a few hundred clips in minutes. The codec is a `SpectralCodec`
+(compressed STFT magnitude, PCA, residual k-means; Griffin-Lim to decode): a waveform EnCodec cannot be
+trained on a CPU in the build's budget, this one is fitted in seconds. The text encoder is the real,
 pretrained all-MiniLM-L6-v2 sentence encoder (a BERT that `MusicgenForConditionalGeneration` accepts as its
 text encoder), frozen as T5 is in MusicGen.
+
+The model's own `audio_encoder` is only a tiny placeholder `EncodecConfig` with the same sample rate, 50 Hz
+frames and 4×256 codebooks (so the decoder's config is consistent); its weights are never trained or used.
+transformers' own `model.generate()` would decode the codes with that placeholder and produce noise: the
+micro backbone's audio is valid only through the toolkit's sampling loop and `Backbone.decode_codes`, which
+use the `SpectralCodec` saved beside the model.
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ class MicroSpec:
     """Everything that determines the micro backbone's weights (its hash keys the cache)."""
 
     sample_rate: int = 16000
-    codec_ratios: tuple[int, ...] = (8, 5, 4, 2)
-    codec_filters: int = 8
+    codec_ratios: tuple[int, ...] = (8, 5, 4, 2)  # hop 320 = their product (also the placeholder's ratios)
     codec_latent: int = 64
+    codec_n_fft: int = 1024
+    codec_power: float = 0.3
+    codec_gl_iters: int = 32
     codebook_size: int = 256
     num_codebooks: int = 4
     width: int = 256
@@ -37,12 +47,7 @@ class MicroSpec:
     clips: int = 300
     clip_seconds: float = 4.0
     heldout: int = 24
-    codec_steps: int = 500
-    codec_finetune_steps: int = 100
-    codec_batch: int = 8
-    codec_crop: int = 8000
-    codec_lr: float = 3e-3
-    lm_steps: int = 400
+    lm_steps: int = 550  # ~1 CPU s each: with the codec fit and the card, ~12 minutes on one thread
     lm_batch: int = 16
     lm_crop_frames: int = 150
     lm_lr: float = 2e-3
@@ -128,8 +133,26 @@ def assemble(text_config, audio_config, dec_config, seed: int = 0):
     return model
 
 
+def spectral_codec(spec: MicroSpec):
+    """The micro backbone's (unfitted) `SpectralCodec`."""
+    from toolkit.backbone.spectral import SpectralCodec
+
+    return SpectralCodec(
+        sample_rate=spec.sample_rate,
+        hop=math.prod(spec.codec_ratios),
+        n_fft=spec.codec_n_fft,
+        power=spec.codec_power,
+        latent=spec.codec_latent,
+        num_codebooks=spec.num_codebooks,
+        codebook_size=spec.codebook_size,
+        griffin_lim_iters=spec.codec_gl_iters,
+        seed=spec.seed,
+    )
+
+
 def build_untrained(spec: MicroSpec):
-    """Micro architecture, pretrained MiniLM text weights, random codec and decoder: `(model, tokenizer)`."""
+    """Micro architecture, pretrained MiniLM text weights, random decoder and a placeholder EnCodec (unused:
+    the micro backbone's codec is `spectral_codec(spec)`): `(model, tokenizer)`."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     text_dir = minilm_dir()
@@ -138,7 +161,7 @@ def build_untrained(spec: MicroSpec):
         codec_config(
             spec.sample_rate,
             spec.codec_ratios,
-            spec.codec_filters,
+            2,  # placeholder: smallest EnCodec (2 filters) with the right rates and codebooks
             spec.codec_latent,
             spec.codebook_size,
             spec.num_codebooks,

@@ -1,11 +1,11 @@
 """Pretraining the micro backbone on the micro world's text→music pairs, once, cached by spec and seed.
 
-Three stages, each with a progress bar: (1) the EnCodec encoder/decoder as a continuous autoencoder
-(waveform L1 + multi-resolution log-STFT loss; adversarial losses are left out to keep it a few CPU minutes);
-(2) its residual codebooks by residual k-means on the training latents, then the decoder fine-tuned on
-quantised latents; (3) the MusicGen decoder (and the text projection) on the codes, prompts and paraphrases,
-with text dropout so classifier-free guidance has a null to contrast with. MiniLM stays frozen throughout.
-The result is saved with `save_pretrained` (so it loads like any MusicGen directory) plus its card.
+Two stages: (1) the `SpectralCodec` is fitted on the training clips (PCA basis and residual k-means
+codebooks: a few CPU seconds, no gradient training); (2) the MusicGen decoder (and the text projection) is
+trained on the clips' codes, prompts and paraphrases, with text dropout so classifier-free guidance has a
+null to contrast with (progress bar). MiniLM stays frozen throughout. The model is saved with
+`save_pretrained` (so it loads like any MusicGen directory), the codec beside it as
+`spectral_codec.safetensors` + `spectral_codec.json`, plus the card.
 """
 
 from __future__ import annotations
@@ -123,58 +123,36 @@ def pretrain(spec: MicroSpec, world: Path, out: Path, progress: bool = True) -> 
 
     from toolkit.backbone.card import adherence_scores, codec_scores
     from toolkit.backbone.frozen import Backbone
-    from toolkit.backbone.micro import build_untrained
+    from toolkit.backbone.micro import build_untrained, spectral_codec
 
     torch.manual_seed(spec.seed)
     rng = np.random.default_rng(spec.seed)
     model, tokenizer = build_untrained(spec)
     records, waves = load_world_audio(world, spec.sample_rate, spec.clip_seconds)
     train, held = slice(0, len(records) - spec.heldout), slice(len(records) - spec.heldout, None)
-    codec = model.audio_encoder
     stages, clock = {}, cpu_seconds()
-    train_autoencoder(
-        codec,
-        waves[train],
-        spec.codec_steps,
-        rng,
-        progress,
-        batch=spec.codec_batch,
-        crop=spec.codec_crop,
-        lr=spec.codec_lr,
-    )
-    with torch.no_grad():  # in chunks: the first layers run at the full sample rate
-        clips = torch.from_numpy(waves[train])[:, None]
-        latents = torch.cat([codec.encoder(clips[i : i + 32]) for i in range(0, len(clips), 32)])
-    fit_residual_codebooks(codec, latents, spec.num_codebooks, spec.codebook_size, rng)
-    train_autoencoder(
-        codec,
-        waves[train],
-        spec.codec_finetune_steps,
-        rng,
-        progress,
-        quantised=True,
-        batch=spec.codec_batch,
-        crop=spec.codec_crop,
-        lr=spec.codec_lr,
-    )
-    with torch.no_grad():
-        codes = codec.quantizer.encode(latents).transpose(0, 1)[:, : spec.num_codebooks]
+    train_waves = torch.from_numpy(waves[train])
+    codec = spectral_codec(spec).fit(train_waves)
+    codes = torch.cat([codec.encode_codes(train_waves[i : i + 32]) for i in range(0, len(train_waves), 32)])
     stages["codec"], clock = round(cpu_seconds() - clock, 1), cpu_seconds()
     train_language_model(model, tokenizer, codes, records[train], spec, rng, progress, lr=spec.lm_lr)
     stages["language_model"], clock = round(cpu_seconds() - clock, 1), cpu_seconds()
 
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    codec.save(out)
     (out / "micro_spec.json").write_text(json.dumps(dataclasses.asdict(spec), indent=2, default=list) + "\n")
-    backbone = Backbone(model, tokenizer, source=f"micro-{spec.key()}")
+    backbone = Backbone(model, tokenizer, source=f"micro-{spec.key()}", codec=codec)
     scores = codec_scores(backbone, waves[held])
     scores.update(adherence_scores(backbone, records[held], world, spec.clip_seconds, reference=waves[held]))
     stages["card"] = round(cpu_seconds() - clock, 1)
     return {
         "stage_cpu_seconds": stages,
         "name": f"micro-{spec.key()}",
-        "description": f"{backbone!r}; text encoder all-MiniLM-L6-v2 (frozen); pretrained on "
-        f"{len(records) - spec.heldout} world clips ({world.name}).",
+        "description": f"{backbone!r}; spectral codec (STFT magnitude, PCA, residual k-means, Griffin-Lim); "
+        f"text encoder all-MiniLM-L6-v2 (frozen); pretrained on {len(records) - spec.heldout} world clips "
+        f"({world.name}). Decode codes only with the toolkit (`Backbone.decode_codes`): the model's own "
+        "audio_encoder is an untrained placeholder, so transformers' `generate()` gives wrong audio.",
         "heldout": spec.heldout,
         "scores": scores,
     }
@@ -195,94 +173,6 @@ def warmup_cosine(optimiser, steps: int, warmup: float = 0.05):
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
     return torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
-
-
-def _stft_loss(x, y, floor: float = 1.0):
-    """Multi-resolution compressed-magnitude L1 plus spectral convergence.
-
-    The world's synth music has a sparse spectrum: with a tiny log floor (1e-5, as for dense real music)
-    nearly every bin is silent, any imperfect output is punished there, and training settles on silence
-    plus a DC offset. `log(|S| + 1)` compresses peaks but keeps silent bins cheap. 2048 points resolve
-    semitones in the bass (what chroma reads).
-    """
-    import torch
-
-    loss = 0.0
-    for n_fft in (512, 1024, 2048):
-        window = torch.hann_window(n_fft)
-        sx = torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs()
-        sy = torch.stft(y, n_fft, n_fft // 4, window=window, return_complex=True).abs()
-        loss = loss + (sx.add(floor).log() - sy.add(floor).log()).abs().mean()
-        loss = loss + torch.linalg.norm(sx - sy) / (torch.linalg.norm(sx) + 1e-7)
-    return loss
-
-
-def train_autoencoder(
-    codec,
-    waves: np.ndarray,
-    steps: int,
-    rng,
-    progress: bool,
-    quantised: bool = False,
-    batch: int = 8,
-    crop: int = 16000,
-    lr: float = 2e-3,
-) -> None:
-    """Train encoder+decoder on continuous latents, or (quantised) the decoder alone on quantised latents."""
-    import torch
-    from tqdm.auto import tqdm
-
-    params = list(codec.decoder.parameters()) + ([] if quantised else list(codec.encoder.parameters()))
-    for p in params:
-        p.requires_grad_(True)
-    optimiser = torch.optim.AdamW(params, lr=lr, betas=(0.8, 0.99))
-    schedule = warmup_cosine(optimiser, steps)
-    codec.train()
-    bar = tqdm(range(steps), desc="codec decoder" if quantised else "codec", disable=not progress)
-    for _ in bar:
-        picks = rng.integers(0, len(waves), batch)
-        starts = rng.integers(0, waves.shape[1] - crop + 1, batch)
-        x = torch.from_numpy(np.stack([waves[i, s : s + crop] for i, s in zip(picks, starts, strict=True)]))
-        if quantised:
-            with torch.no_grad():
-                z = codec.encoder(x[:, None])
-                z = codec.quantizer.decode(codec.quantizer.encode(z))
-        else:
-            z = codec.encoder(x[:, None])
-        y = codec.decoder(z)[:, 0, :crop]
-        loss = (y - x).abs().mean() + _stft_loss(y, x)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimiser.step()
-        schedule.step()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    codec.eval()
-    for p in params:
-        p.requires_grad_(False)
-
-
-def fit_residual_codebooks(codec, latents, num_codebooks: int, size: int, rng, iterations: int = 20) -> None:
-    """Residual k-means on latents `(B,C,T)`; the centroids become the codec's codebooks."""
-    import torch
-
-    residual = latents.transpose(1, 2).reshape(-1, latents.shape[1]).clone()
-    for layer in codec.quantizer.layers[:num_codebooks]:
-        centres = residual[torch.from_numpy(rng.choice(len(residual), size, replace=False))].clone()
-        for _ in range(iterations):
-            assign = torch.cdist(residual, centres).argmin(1)
-            counts = torch.bincount(assign, minlength=size)
-            sums = torch.zeros_like(centres).index_add_(0, assign, residual)
-            empty = counts == 0
-            centres = torch.where(empty[:, None], centres, sums / counts.clamp(min=1)[:, None])
-            if empty.any():  # re-seed dead centroids on random points
-                centres[empty] = residual[torch.from_numpy(rng.choice(len(residual), int(empty.sum())))]
-        assign = torch.cdist(residual, centres).argmin(1)
-        book = layer.codebook
-        book.embed.copy_(centres)
-        book.embed_avg.copy_(centres)
-        book.cluster_size.copy_(torch.bincount(assign, minlength=size).float())
-        residual = residual - centres[assign]
 
 
 def _text_bank(model, tokenizer, records: list[dict]):
