@@ -40,7 +40,8 @@ class TrialResult:
 
 
 class Trial(Protocol):
-    """The signature every registered trial has."""
+    """The signature every registered trial has. A trial may also carry a `setup(cfg)` attribute: the parent runs
+    it once, before parallel workers start, to build what all trials share (data, caches, models)."""
 
     def __call__(self, cfg: Any, report: Report, workdir: Path) -> TrialResult: ...
 

@@ -49,6 +49,11 @@ def run_sweep(spec: SweepSpec, workers: int = 1, storage_url: str | None = None,
     study = open_study(spec, storage)  # created here once, before workers race to load it
     label = storage_label(storage_url, workdir, spec.name)
     log(f"sweep {spec.name}: target {spec.study.n_trials} trials, study in {label} holds {progress(study)}")
+    setup = getattr(trial_fn, "setup", None)  # what every trial shares (data, features, backbone): build it once
+    if setup is not None and workers > 1 and progress(study).counted < spec.study.n_trials:
+        from toolkit.config import load_config
+
+        setup(load_config(spec.experiment, spec.overrides({})))
     experiment = tracking.experiment_id(spec.name)
     parent = tracking.start_study_run(spec, label)
     log(f"MLflow: experiment {spec.name!r} at {tracking.tracking_uri()}, study run {parent}")

@@ -83,3 +83,21 @@ def _previews(item: Any, generated: Path, out: Path) -> list[Path]:
     mp4 = out / f"{item.stem}_generated.mp4"
     mux_audio(item.video, wave, rate, mp4)
     return [png, mp4]
+
+
+def _build_shared(cfg: Any) -> None:
+    """Before parallel workers start: build the world, cache its features, build (or load) the backbone and the
+    metrics' style classifier, so workers share them instead of racing to build the same things."""
+    from toolkit.metrics.classifier import MICRO_STYLE_CNN, micro_style_classifier
+    from toolkit.metrics.suite import find_manifest
+    from toolkit.prepare import prepare
+    from toolkit.training.model import load_experiment_backbone
+
+    prepared = prepare(cfg)
+    load_experiment_backbone(cfg)
+    manifest = find_manifest(prepared.root)
+    if cfg.evaluation.classifier == MICRO_STYLE_CNN and manifest is not None:
+        micro_style_classifier(manifest.parent)
+
+
+run_train_evaluate.setup = _build_shared  # type: ignore[attr-defined]
