@@ -117,3 +117,11 @@ def test_plots_are_written(records: list[RunRecord], tmp_path: Path) -> None:
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in [*plots, pareto])
     no_speed = build_table(records, "patch", ("planner.patch_size",), ("fad",), {"fad": "minimize"}, "cmd")
     assert pareto_plot(no_speed, tmp_path) is None
+
+
+def test_lists_of_named_parts_are_labelled_by_their_names() -> None:
+    from toolkit.reports.table import group_label
+
+    assert group_label('[{"name": "semantic", "feature_dim": 32}, {"name": "rhythm"}]') == "semantic+rhythm"
+    assert group_label("[]") == "none"
+    assert group_label("True") == "True" and group_label("0.5") == "0.5" and group_label("[1, 2]") == "[1, 2]"

@@ -14,8 +14,9 @@ from toolkit.reports.writers import write_reports
 
 def regenerate_command(sweep_path: Path) -> str:
     """The command that rebuilds the report, run from the current working directory."""
-    path = Path(os.path.relpath(sweep_path.resolve(), Path.cwd()))
-    shown = str(path) if not str(path).startswith("..") else str(sweep_path.resolve())
+    # abspath, not resolve: a symlinked checkout must not put the machine's real paths into committed reports
+    path = os.path.relpath(os.path.abspath(sweep_path), Path.cwd())
+    shown = path if not path.startswith("..") else os.path.abspath(sweep_path)
     from toolkit.sweeps.tracking import user_tracking_uri
 
     uri = user_tracking_uri()

@@ -8,6 +8,7 @@ metric's direction; it is also flagged *separated* when its interval does not ov
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,13 +79,25 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Cell:
     return Cell(mean, quantile * sem, int(data.size))
 
 
+def group_label(value: str) -> str:
+    """A param as a row label; a logged list of named parts (e.g. conditioners) reads `semantic+rhythm`, and
+    an empty list reads `none`."""
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return value
+    if isinstance(parsed, list) and all(isinstance(p, dict) and "name" in p for p in parsed):
+        return "+".join(str(p["name"]) for p in parsed) or "none"
+    return value
+
+
 def build_table(records: list[RunRecord], name: str, group_by: tuple[str, ...], metrics: tuple[str, ...],
                 directions: dict[str, str], command: str, confidence: float = 0.95) -> AblationTable:
     """Group completed trials by their `group_by` config values and summarise each metric."""
     complete = [r for r in records if r.state == "COMPLETE"]
     groups: dict[tuple[str, ...], list[RunRecord]] = {}
     for record in complete:
-        groups.setdefault(tuple(record.params.get(k, "—") for k in group_by), []).append(record)
+        groups.setdefault(tuple(group_label(record.params.get(k, "—")) for k in group_by), []).append(record)
     rows = []
     for values in sorted(groups, key=_sort_key):
         members = groups[values]
