@@ -28,6 +28,7 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     history: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    prepared: Any = None  # the `Prepared` dataset it trained on, so callers need not scan and hash it again
 
 
 def new_run_dir(cfg: Any) -> Path:
@@ -100,7 +101,9 @@ def train(
         run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
         counts = parameter_counts(attached)
         counts.update({f"params_{n}": v for n, v in attached.num_trainable().items()})
-        return _run(cfg, loop, start, run_dir, counts, resume, track, report)
+        result = _run(cfg, loop, start, run_dir, counts, resume, track, report)
+        result.prepared = prepared
+        return result
     finally:
         attached.detach()
 

@@ -28,7 +28,7 @@ def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
     # No conditioners and LoRA off: the bare backbone, an ablation's baseline. Nothing to train; evaluate it as
     # loaded, through the same generation and metrics as every other trial.
     result = None if not adapter_specs(cfg) else train(cfg, run_dir=workdir / "run", track=False, report=report)
-    test = prepare(cfg, progress=False).split("test")
+    test = (result.prepared if result is not None else prepare(cfg, progress=False)).split("test")
     if not test:
         raise UserError("data.splits.test: the test split is empty; nothing to evaluate")
     if result is None:
