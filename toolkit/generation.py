@@ -7,7 +7,9 @@ overlap, which hides the codec decoder's edge effects at window starts.
 
 With trained adapters (`attached`, an `AttachedModel`) the music also follows the video: each window reads the
 video features of its own time span (resampled so feature frame 0 is the window's first decoder step), and
-guidance contrasts the prompt+video rows with rows that have neither.
+guidance contrasts the prompt+video rows with rows that have neither. With a plan-and-refine head attached
+(`planner.enabled`), each window is sampled patch by patch (`toolkit.planning.sampling`) and its continuous
+latents are decoded; `temperature` and `top_k` then do not apply.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def generate_music(
     `attached`: trained adapters on `backbone`; `features`: the videos' batched features (`collate_features`)
     at `fps`, one row per prompt, for the conditioners that read video."""
     from toolkit.conditioners.batch import stack_with_null_video
+    from toolkit.planning.sampling import sample_patches
 
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
@@ -115,7 +118,8 @@ def generate_music(
         raise ValueError("video features need the attached adapters and their fps")
     hop = round(backbone.sample_rate / rate)
     audio = torch.zeros(len(prompts), total * hop)
-    previous = None
+    head = attached.plan_head if attached is not None else None
+    previous = previous_latents = None
     bar = None
     if progress and len(spans) > 1:
         from tqdm.auto import tqdm
@@ -130,19 +134,29 @@ def generate_music(
                 video = stack_with_null_video(video)
             conditioned = attached.conditioned(video)
         with conditioned:
-            codes = sample_codes(
-                backbone.model,
-                memory,
-                mask,
-                end - start,
-                prompt_codes=prompt,
-                guidance=guidance,
-                temperature=temperature,
-                top_k=top_k,
-                generator=generator,
-                progress=progress and bar is None,
-            )
-        wave = backbone.decode_codes(codes).float().cpu()
+            if head is not None:  # plan-and-refine: patches of continuous latents, decoded as such
+                codes, previous_latents = sample_patches(
+                    head, memory, mask, end - start, guidance=guidance, generator=generator, prompt_codes=prompt,
+                    prompt_latents=None if prompt is None else previous_latents[..., -overlap:],
+                    progress=progress and bar is None,
+                )
+            else:
+                codes = sample_codes(
+                    backbone.model,
+                    memory,
+                    mask,
+                    end - start,
+                    prompt_codes=prompt,
+                    guidance=guidance,
+                    temperature=temperature,
+                    top_k=top_k,
+                    generator=generator,
+                    progress=progress and bar is None,
+                )
+        if head is not None:
+            wave = backbone.decode_latents(previous_latents).float().cpu()
+        else:
+            wave = backbone.decode_codes(codes).float().cpu()
         crossfade_into(audio, wave, start * hop, 0 if previous is None else overlap * hop)
         previous = codes
         if bar is not None:

@@ -34,6 +34,12 @@ class AttachedModel(nn.Module):
             keys += [k for k in conditioner.features if k not in keys]
         return keys
 
+    @property
+    def plan_head(self) -> Conditioner | None:
+        """The conditioner at the `plan` hook (plan-and-refine generation), if one is attached."""
+        heads = [c for c in self.conditioners.values() if c.hook == "plan"]
+        return heads[0] if heads else None
+
     # --- conditioning ------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def conditioned(self, features: Mapping[str, Any] | None) -> Iterator[AttachedModel]:
@@ -65,6 +71,21 @@ class AttachedModel(nn.Module):
         """Teacher-forced decoder pass (`Backbone.decoder_forward`: `.loss`, `.logits`) under `features`."""
         with self.conditioned(features):
             return self.backbone.decoder_forward(codes, memory, mask, **kwargs)
+
+    def loss(
+        self,
+        codes: torch.Tensor,
+        memory: torch.Tensor,
+        mask: torch.Tensor,
+        features: Mapping[str, Any] | None = None,
+        latents: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The training objective on a batch: the decoder's cross-entropy, or the plan head's own objective
+        (flow matching on the codec `latents`) when one is attached."""
+        head = self.plan_head
+        if head is not None:
+            return head.training_loss(self, codes, latents, memory, mask, features)
+        return self(codes, memory, mask, features).loss
 
     # --- parameters and checkpoints ----------------------------------------------------------------------
     def trainable_parameters(self, names: Sequence[str] | None = None) -> list[nn.Parameter]:

@@ -10,7 +10,7 @@ from toolkit.errors import UserError
 from toolkit.utils.registry import Registry
 
 # Modules defining the built-in conditioners; imported on first lookup so `import toolkit` stays light.
-_BUILTIN_MODULES = ("semantic", "rhythm", "lora")
+_BUILTIN_MODULES = ("semantic", "rhythm", "lora", "plan_refine")
 
 
 def _check(name: str, cls: type[Conditioner]) -> None:

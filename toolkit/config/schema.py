@@ -10,12 +10,13 @@ from toolkit.config.sections.conditioners import LoraSection
 from toolkit.config.sections.data import DataConfig
 from toolkit.config.sections.evaluation import EvalConfig
 from toolkit.config.sections.features import FeaturesConfig
+from toolkit.config.sections.planner import PlannerSection
 from toolkit.config.sections.train import TrainConfig
 
 
 @dataclass
 class ExperimentConfig:
-    """One experiment: data, features, backbone, conditioners (+ LoRA) and evaluation settings."""
+    """One experiment: data, features, backbone, conditioners (+ LoRA), the plan-and-refine head, evaluation."""
 
     name: str = "experiment"
     seed: int = 0
@@ -25,4 +26,5 @@ class ExperimentConfig:
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     conditioners: list[dict[str, Any]] = field(default_factory=list)  # `{name: ..., **kwargs}` per conditioner
     lora: LoraSection = field(default_factory=LoraSection)
+    planner: PlannerSection = field(default_factory=PlannerSection)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -40,6 +40,12 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "train.text_dropout": (0, 1, True, True),
     "train.video_dropout": (0, 1, True, True),
     "train.paraphrase_prob": (0, 1, True, True),
+    "planner.patch_size": (1, 64, True, True),
+    "planner.plan_dim": (1, 4096, True, True),
+    "planner.rite_layers": (0, 64, True, True),
+    "planner.dit_width": (1, 8192, True, True),
+    "planner.dit_layers": (1, 64, True, True),
+    "planner.euler_steps": (1, 10000, True, True),
     "evaluation.k": (1, INF, True, False),
     "evaluation.bootstrap_resamples": (1, INF, True, False),
     "evaluation.confidence": (0, 1, False, False),
@@ -67,6 +73,11 @@ def validate(cfg: DictConfig) -> None:
     if splits is not None and splits.val + splits.test >= 1:
         raise UserError(f"data.splits: val + test must be below 1 (nothing left to train on), "
                         f"got {splits.val} + {splits.test}")
+    levels = OmegaConf.select(cfg, "planner.fsq_levels", default=None)
+    if levels is not None:
+        from toolkit.planning.bottleneck import parse_levels
+
+        parse_levels(levels)
     backbone = OmegaConf.select(cfg, "backbone", default=None)
     if backbone is not None and "overlap_seconds" in backbone and backbone.overlap_seconds >= backbone.window_seconds:
         raise UserError(f"backbone.overlap_seconds: must be below backbone.window_seconds "

@@ -34,16 +34,19 @@ class Clip:
     features: dict[str, np.ndarray] = field(default_factory=dict)
     prompt: str = ""
     paraphrases: tuple[str, ...] = ()
+    latents: torch.Tensor | None = None  # continuous codec latents `(C, T)`, for heads that denoise them
 
 
 @dataclass
 class Batch:
-    """A batch of crops: codes `(B, K, T)`, prompts, and collated features (None when none are read)."""
+    """A batch of crops: codes `(B, K, T)`, prompts, and collated features (None when none are read); the
+    crops' codec latents `(B, C, T)` when the clips carry them."""
 
     codes: torch.Tensor
     prompts: list[str]
     features: dict[str, Any] | None
     stems: list[str]
+    latents: torch.Tensor | None = None
 
 
 class ClipSet:
@@ -74,7 +77,7 @@ class ClipSet:
     def _code_start(self, video_frame: int) -> int:
         return round(video_frame * self.frame_rate / self.fps)
 
-    def _crop(self, clip: Clip, generator: torch.Generator | None) -> tuple[torch.Tensor, dict[str, Any]]:
+    def _crop(self, clip: Clip, generator: torch.Generator | None) -> tuple[slice, dict[str, Any]]:
         length = clip.codes.shape[-1]
         if self.feature_keys:
             # latest video frame whose code start leaves a whole crop
@@ -91,18 +94,20 @@ class ClipSet:
             top = length - self.crop_frames
             start = 0 if generator is None else int(torch.randint(0, top + 1, (1,), generator=generator))
             features = {}
-        return clip.codes[:, start : start + self.crop_frames], features
+        return slice(start, start + self.crop_frames), features
 
     def batch(
         self, indices: Sequence[int], generator: torch.Generator | None = None, paraphrase_prob: float = 0.0
     ) -> Batch:
         """Crops of the clips at `indices`: random crops and paraphrases when `generator` is given, else each
         clip's start with its prompt (validation)."""
-        codes, prompts, features = [], [], []
+        codes, latents, prompts, features = [], [], [], []
         for i in indices:
             clip = self.clips[i]
             crop, feats = self._crop(clip, generator)
-            codes.append(crop)
+            codes.append(clip.codes[:, crop])
+            if clip.latents is not None:
+                latents.append(clip.latents[:, crop])
             features.append(feats)
             prompt = clip.prompt
             if generator is not None and clip.paraphrases:
@@ -113,7 +118,8 @@ class ClipSet:
             prompts.append(prompt)
         collated = collate_features(features, self.feature_keys) if self.feature_keys else None
         stems = [self.clips[i].stem for i in indices]
-        return Batch(torch.stack(codes), prompts, collated, stems)
+        stacked = torch.stack(latents) if len(latents) == len(codes) else None
+        return Batch(torch.stack(codes), prompts, collated, stems, stacked)
 
     def sample(self, batch_size: int, generator: torch.Generator, paraphrase_prob: float = 0.0) -> Batch:
         """A random batch (clips drawn with replacement when the set is smaller than the batch)."""
@@ -148,6 +154,15 @@ def codec_fingerprint(backbone: Any) -> str:
 
 def music_codes(video: Any, backbone: Any, cache: Any) -> torch.Tensor:
     """Codes `(K, T)` of a clip's music (a same-stem audio file or the video's track), through `cache`."""
+    return _music(video, backbone, cache, "codes")
+
+
+def music_latents(video: Any, backbone: Any, cache: Any) -> torch.Tensor:
+    """Continuous codec latents `(C, T)` of a clip's music (what Loc-DiT denoises), through `cache`."""
+    return _music(video, backbone, cache, "latents")
+
+
+def _music(video: Any, backbone: Any, cache: Any, kind: str) -> torch.Tensor:
     from toolkit.data.audio import load_music, sibling_audio
     from toolkit.data.cache import file_hash
 
@@ -159,10 +174,12 @@ def music_codes(video: Any, backbone: Any, cache: Any) -> torch.Tensor:
         wave = load_music(video, backbone.sample_rate)
         if wave is None or len(wave) == 0:
             raise UserError(f"{video}: no music to train on (no audio track or same-stem audio file)")
-        codes = backbone.encode_audio(torch.from_numpy(wave)[None].to(backbone.device))
-        return {"codes": codes[0].cpu().numpy().astype(np.int64)}
+        wave = torch.from_numpy(wave)[None].to(backbone.device)
+        if kind == "latents":
+            return {kind: backbone.encode_latents(wave)[0].float().cpu().numpy()}
+        return {kind: backbone.encode_audio(wave)[0].cpu().numpy().astype(np.int64)}
 
-    return torch.from_numpy(cache.get_or_compute(content, "codes", config, compute)["codes"])
+    return torch.from_numpy(cache.get_or_compute(content, kind, config, compute)[kind])
 
 
 def clip_features(video: Any, cfg: Any, keys: Sequence[str], cache: Any) -> dict[str, np.ndarray]:
@@ -190,8 +207,11 @@ def _read(found: Mapping[str, Any], key: str) -> Any:
     return found[entry][output]
 
 
-def load_clips(items: Sequence[Any], backbone: Any, cfg: Any, keys: Sequence[str], progress: bool = False):
-    """`Clip`s for prepared dataset items (`toolkit.prepare`): codes, the features in `keys`, prompts."""
+def load_clips(
+    items: Sequence[Any], backbone: Any, cfg: Any, keys: Sequence[str], progress: bool = False, latents: bool = False
+):
+    """`Clip`s for prepared dataset items (`toolkit.prepare`): codes, the features in `keys`, prompts, and the
+    codec latents when `latents`."""
     import sys
 
     from tqdm import tqdm
@@ -208,6 +228,7 @@ def load_clips(items: Sequence[Any], backbone: Any, cfg: Any, keys: Sequence[str
                 features=clip_features(item.video, cfg, keys, cache),
                 prompt=item.prompt or "",
                 paraphrases=tuple(item.paraphrases),
+                latents=music_latents(item.video, backbone, cache) if latents else None,
             )
         )
     return clips

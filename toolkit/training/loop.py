@@ -84,7 +84,8 @@ class Loop:
     def loss(self, batch: Batch) -> torch.Tensor:
         device = self.backbone.device
         memory, mask = self.backbone.encode_text(batch.prompts)
-        return self.attached(batch.codes.to(device), memory, mask, batch.features).loss
+        latents = None if batch.latents is None else batch.latents.to(device)
+        return self.attached.loss(batch.codes.to(device), memory, mask, batch.features, latents)
 
     def train_step(self, step: int) -> dict[str, float]:
         """One optimiser step at `step` (0-based); returns its loss, gradient norm and learning rate."""

@@ -74,17 +74,19 @@ def train(
     try:
         if not attached.conditioners or not attached.trainable_parameters():
             raise UserError("conditioners: nothing to train (list conditioners or set lora.enabled=true)")
-        keys = attached.feature_keys
+        keys, head = attached.feature_keys, attached.plan_head
         sets = {}
         for split in ("train", "val"):
             items = prepared.split(split)
             if split == "train" and not items:
                 raise UserError(f"data: no clips in the train split of {prepared.root}")
-            clips = load_clips(items, backbone, cfg, keys, progress=tc.progress) if items else []
+            clips = load_clips(items, backbone, cfg, keys, tc.progress, head is not None) if items else []
             sets[split] = (
                 ClipSet(clips, backbone.frame_rate, cfg.features.fps, tc.crop_seconds, keys, backbone.max_frames)
                 if clips else None
             )
+        if head is not None:  # a resumed run's checkpoint restores the same statistics
+            head.fit_normalisation([c.latents for c in sets["train"].clips])
         stages = plan_stages(tc.stages, int(tc.steps), list(attached.conditioners))
         loop = Loop(attached, sets["train"], sets["val"], tc, stages, cfg.seed)
         start = 0

@@ -46,7 +46,8 @@ class LoraSection:
 
 
 def adapter_specs(cfg: Any) -> list[dict[str, Any]]:
-    """`cfg.conditioners` (plain dicts), then the LoRA spec when `cfg.lora.enabled`; accepts OmegaConf."""
+    """`cfg.conditioners` (plain dicts), then the LoRA spec when `cfg.lora.enabled`, then the plan-and-refine
+    head when `cfg.planner.enabled`; accepts OmegaConf."""
     from omegaconf import OmegaConf
 
     conditioners = cfg.conditioners
@@ -57,4 +58,11 @@ def adapter_specs(cfg: Any) -> list[dict[str, Any]]:
         lora = LoraSection(**OmegaConf.to_container(lora, resolve=True))
     specs = [dict(spec) for spec in conditioners or []]
     lora_spec = lora.to_spec() if lora is not None else None
-    return specs + ([lora_spec] if lora_spec else [])
+    specs += [lora_spec] if lora_spec else []
+    planner = getattr(cfg, "planner", None)
+    if OmegaConf.is_config(planner):
+        from toolkit.config.sections.planner import PlannerSection
+
+        planner = PlannerSection(**OmegaConf.to_container(planner, resolve=True))
+    plan_spec = planner.to_spec() if planner is not None else None
+    return specs + ([plan_spec] if plan_spec else [])

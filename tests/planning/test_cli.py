@@ -1,0 +1,74 @@
+"""`toolkit train` and `toolkit generate --run` with plan-and-refine, end to end on a tiny world; bad planner
+settings fail at load with one line."""
+
+from __future__ import annotations
+
+import pytest
+
+EXPERIMENT = """
+name: tiny_plan_refine
+data: {{root: {world}, splits: {{val: 0.2, test: 0.2}}}}
+features: {{extractors: [clip, interframe]}}
+backbone: {{name: {backbone}}}
+conditioners:
+  - {{name: rhythm, block_size: 1}}
+lora: {{enabled: true, rank: 2}}
+planner: {{enabled: true, patch_size: 6, fsq_levels: "5,5,4", plan_dim: 16, dit_width: 32, euler_steps: 4}}
+train:
+  steps: 4
+  batch_size: 2
+  crop_seconds: 0.4
+  warmup_steps: 1
+  val_every: 2
+  checkpoint_every: 2
+  progress: false
+"""
+
+
+@pytest.mark.slow
+def test_train_then_generate_patch_by_patch(tmp_path, monkeypatch, capsys):
+    import mlflow
+
+    from toolkit.backbone.micro import build_tiny
+    from toolkit.cli import main
+    from toolkit.data.video import probe_video
+    from toolkit.data.world.build import build_world
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    world = build_world(tmp_path / "world", clips=5, seconds=2.0, size=32, progress=False)
+    backbone = build_tiny(tmp_path / "tiny")
+    (tmp_path / "exp.yaml").write_text(EXPERIMENT.format(world=world, backbone=backbone))
+
+    assert main(["train", "exp.yaml"]) == 0
+    run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = mlflow.MlflowClient().get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.params["planner.patch_size"] == "6"
+    assert int(run.data.params["params_plan_refine"]) > 0 and int(run.data.params["params_lora"]) > 0
+    # the flow-matching loss of unit-scale latents starts near 2 (E|data - noise|² for unit variances)
+    assert 0.5 < run.data.metrics["loss"] < 4
+
+    video = next(p for p in sorted((world / "clips").glob("*.mp4")))
+    out = tmp_path / "out.mp4"
+    assert main(["generate", str(video), "-o", str(out), "--run", run_id, "--window-seconds", "0.7"]) == 0
+    assert probe_video(out).has_audio and abs(probe_video(out).duration - probe_video(video).duration) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("planner.fsq_levels=8,x", "planner.fsq_levels"),
+        ("planner.patch_size=0", "planner.patch_size"),
+        ("planner.euler_steps=0", "planner.euler_steps"),
+        ("planner.patch_sise=4", "did you mean planner.patch_size"),
+    ],
+)
+def test_bad_planner_settings_fail_at_load_with_one_line(tmp_path, capsys, override, message):
+    from toolkit.cli import main
+
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text("name: x\nplanner: {enabled: true}\n")
+    assert main(["train", str(experiment), override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -1,0 +1,127 @@
+"""Video-Robin's plan-and-refine head as a conditioner at the `plan` hook point.
+
+The planner is the frozen decoder itself, with the other attached adapters (LoRA, semantic, rhythm) and the
+text it cross-attends to: `toolkit.planning.planner` reads its hidden states one patch behind. This conditioner
+holds what turns those states into music: the plan bottleneck (FSQ, or continuous when `fsq_levels: off`),
+RITE, and the Loc-DiT that denoises each patch's continuous codec latents under the plan and the previous
+patch. It adds no hook to the backbone, so attaching it changes no logit; it replaces token-by-token sampling
+(`generation.generate_music` switches to `toolkit.planning.sampling`) and the training objective
+(`training_loss`, flow matching instead of the decoder's cross-entropy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from toolkit.conditioners.base import Conditioner
+from toolkit.conditioners.registry import register_conditioner
+from toolkit.errors import UserError
+from toolkit.planning.bottleneck import PlanBottleneck, parse_levels
+from toolkit.planning.flow import flow_matching_loss
+from toolkit.planning.locdit import LocDiT
+from toolkit.planning.planner import planner_hidden, shifted_input
+from toolkit.planning.rite import RITE
+
+MAX_PATCH = 64
+
+
+@register_conditioner("plan_refine")
+class PlanRefine(Conditioner):
+    """FSQ plan bottleneck + RITE + Loc-DiT over patches of `patch_size` codec frames (module docstring).
+
+    `fsq_levels`: "8,5,5,5"-style levels or "off"; `plan_dim`: the plan's width; `rite_layers`/`rite_heads`;
+    `dit_width`/`dit_layers`/`dit_heads`: Loc-DiT's size; `euler_steps`: sampling steps."""
+
+    hook = "plan"
+
+    def __init__(
+        self,
+        backbone: Any,
+        patch_size: int = 16,
+        fsq_levels: str | Sequence[int] = "8,5,5,5",
+        plan_dim: int = 64,
+        rite_layers: int = 2,
+        rite_heads: int = 4,
+        dit_width: int = 128,
+        dit_layers: int = 2,
+        dit_heads: int = 4,
+        euler_steps: int = 20,
+    ) -> None:
+        super().__init__(backbone)
+        if not 1 <= int(patch_size) <= MAX_PATCH:
+            raise UserError(f"planner.patch_size must be in [1, {MAX_PATCH}], got {patch_size}")
+        if int(euler_steps) < 1:
+            raise UserError(f"planner.euler_steps must be ≥ 1, got {euler_steps}")
+        for width, heads, what in ((plan_dim, rite_heads, "plan_dim/rite_heads"),
+                                   (dit_width, dit_heads, "dit_width/dit_heads")):
+            if heads < 1 or width % heads:
+                raise UserError(f"planner.{what}: the width {width} must be a multiple of the heads {heads}")
+        self.patch_size, self.euler_steps = int(patch_size), int(euler_steps)
+        self.bottleneck = PlanBottleneck(backbone.hidden_size, plan_dim, parse_levels(fsq_levels))
+        self.rite = RITE(plan_dim, rite_layers, rite_heads, MAX_PATCH)
+        self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH)
+        # per-channel statistics of the codec latents (set from the training clips), so Loc-DiT sees unit scale
+        self.register_buffer("latent_mean", torch.zeros(backbone.latent_dim))
+        self.register_buffer("latent_std", torch.ones(backbone.latent_dim))
+
+    def attach(self) -> None:
+        """Nothing to hook: the planner is the decoder's ordinary forward pass."""
+
+    # --- latents -----------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def fit_normalisation(self, latents: Sequence[torch.Tensor]) -> None:
+        """Per-channel mean and std over every frame of `latents` (each `(C, T)`)."""
+        frames = torch.cat([torch.as_tensor(x, dtype=torch.float32).reshape(x.shape[0], -1) for x in latents], 1)
+        self.latent_mean.copy_(frames.mean(1))
+        self.latent_std.copy_(frames.std(1).clamp(min=1e-5))
+
+    def normalise(self, latents: torch.Tensor) -> torch.Tensor:
+        """Codec latents `(B, C, T)` → unit-scale frames `(B, T, C)`."""
+        return ((latents.transpose(1, 2) - self.latent_mean) / self.latent_std).to(self.latent_std.dtype)
+
+    def denormalise(self, frames: torch.Tensor) -> torch.Tensor:
+        """Unit-scale frames `(B, T, C)` → codec latents `(B, C, T)`."""
+        return (frames * self.latent_std + self.latent_mean).transpose(1, 2)
+
+    # --- plan --------------------------------------------------------------------------------------------
+    def plan(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Planner states of whole patches `(N, P, H)` → refined plans `(N, P, plan_dim)`."""
+        quantised, _ = self.bottleneck(hidden)
+        return self.rite(quantised)
+
+    # --- training ----------------------------------------------------------------------------------------
+    def training_loss(
+        self,
+        attached: Any,
+        codes: torch.Tensor,
+        latents: torch.Tensor,
+        memory: torch.Tensor,
+        mask: torch.Tensor,
+        features: Mapping[str, Any] | None,
+    ) -> torch.Tensor:
+        """Flow-matching loss of every whole patch of a batch of crops: codes `(B, K, T)`, latents `(B, C, T)`.
+
+        One teacher-forced planner pass gives every patch's plan; each patch is denoised with the true previous
+        patch as history (none for the first). Frames after the last whole patch are not used."""
+        patch, total = self.patch_size, codes.shape[-1]
+        count = total // patch
+        if count < 1:
+            raise UserError(f"planner.patch_size={patch} is longer than the training crop ({total} frames)")
+        if latents is None or latents.shape[-1] < count * patch:
+            raise UserError("plan_refine: the training batch has no codec latents (load clips with latents)")
+        used = count * patch
+        batch = codes.shape[0]
+        with attached.conditioned(features):
+            hidden, _ = planner_hidden(self.backbone, shifted_input(self.backbone, codes[..., :used], patch),
+                                       memory, mask)
+        plan = self.plan(hidden.reshape(batch * count, patch, -1))
+        data = self.normalise(latents[..., :used].to(plan.device)).reshape(batch, count, patch, -1)
+        history = torch.cat([torch.zeros_like(data[:, :1]), data[:, :-1]], dim=1).reshape(batch * count, patch, -1)
+        has_history = (torch.arange(count, device=data.device) > 0).repeat(batch)
+        data = data.reshape(batch * count, patch, -1)
+        # validation (eval mode) draws the same noise and times every time, so its loss is comparable
+        generator = None if self.training else torch.Generator().manual_seed(0)
+        return flow_matching_loss(lambda x, t: self.dit(x, t, plan, history, has_history), data, generator)
