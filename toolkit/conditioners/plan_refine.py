@@ -33,7 +33,9 @@ class PlanRefine(Conditioner):
     """FSQ plan bottleneck + RITE + Loc-DiT over patches of `patch_size` codec frames (module docstring).
 
     `fsq_levels`: "8,5,5,5"-style levels or "off"; `plan_dim`: the plan's width; `rite_layers`/`rite_heads`;
-    `dit_width`/`dit_layers`/`dit_heads`: Loc-DiT's size; `euler_steps`: sampling steps."""
+    `dit_width`/`dit_layers`/`dit_heads`: Loc-DiT's size; `euler_steps`: sampling steps; `noise_samples`: noisy
+    copies of each patch per training step (MAR's diffusion batch multiplier: one planner pass, several
+    flow-matching draws, so the costly pass is used more)."""
 
     hook = "plan"
 
@@ -49,17 +51,20 @@ class PlanRefine(Conditioner):
         dit_layers: int = 2,
         dit_heads: int = 4,
         euler_steps: int = 20,
+        noise_samples: int = 4,
     ) -> None:
         super().__init__(backbone)
         if not 1 <= int(patch_size) <= MAX_PATCH:
             raise UserError(f"planner.patch_size must be in [1, {MAX_PATCH}], got {patch_size}")
         if int(euler_steps) < 1:
             raise UserError(f"planner.euler_steps must be ≥ 1, got {euler_steps}")
+        if int(noise_samples) < 1:
+            raise UserError(f"planner.noise_samples must be ≥ 1, got {noise_samples}")
         for width, heads, what in ((plan_dim, rite_heads, "plan_dim/rite_heads"),
                                    (dit_width, dit_heads, "dit_width/dit_heads")):
             if heads < 1 or width % heads:
                 raise UserError(f"planner.{what}: the width {width} must be a multiple of the heads {heads}")
-        self.patch_size, self.euler_steps = int(patch_size), int(euler_steps)
+        self.patch_size, self.euler_steps, self.noise_samples = int(patch_size), int(euler_steps), int(noise_samples)
         self.bottleneck = PlanBottleneck(backbone.hidden_size, plan_dim, parse_levels(fsq_levels))
         self.rite = RITE(plan_dim, rite_layers, rite_heads, MAX_PATCH)
         self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH)
@@ -121,7 +126,10 @@ class PlanRefine(Conditioner):
         data = self.normalise(latents[..., :used].to(plan.device)).reshape(batch, count, patch, -1)
         history = torch.cat([torch.zeros_like(data[:, :1]), data[:, :-1]], dim=1).reshape(batch * count, patch, -1)
         has_history = (torch.arange(count, device=data.device) > 0).repeat(batch)
-        data = data.reshape(batch * count, patch, -1)
+        copies = self.noise_samples
+        data = data.reshape(batch * count, patch, -1).repeat(copies, 1, 1)
+        condition = self.dit.condition(plan, history, has_history)
+        condition = tuple(c.repeat(copies, 1, 1) for c in condition)
         # validation (eval mode) draws the same noise and times every time, so its loss is comparable
         generator = None if self.training else torch.Generator().manual_seed(0)
-        return flow_matching_loss(lambda x, t: self.dit(x, t, plan, history, has_history), data, generator)
+        return flow_matching_loss(lambda x, t: self.dit.velocity(x, t, condition), data, generator)

@@ -46,6 +46,7 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "planner.dit_width": (1, 8192, True, True),
     "planner.dit_layers": (1, 64, True, True),
     "planner.euler_steps": (1, 10000, True, True),
+    "planner.noise_samples": (1, 256, True, True),
     "evaluation.k": (1, INF, True, False),
     "evaluation.bootstrap_resamples": (1, INF, True, False),
     "evaluation.confidence": (0, 1, False, False),

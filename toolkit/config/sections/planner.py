@@ -15,7 +15,7 @@ from typing import Any
 class PlannerSection:
     """Plan-and-refine settings: `patch_size` codec frames per patch; `fsq_levels` ("8,5,5,5"-style, or "off"
     for a continuous bottleneck); the plan width; RITE and Loc-DiT sizes; Euler steps when sampling (guidance
-    is `backbone.guidance`)."""
+    is `backbone.guidance`); flow-matching draws per patch in training."""
 
     enabled: bool = False
     patch_size: int = 16
@@ -27,6 +27,7 @@ class PlannerSection:
     dit_layers: int = 2
     dit_heads: int = 4
     euler_steps: int = 20
+    noise_samples: int = 4  # noisy copies of each patch per training step (one planner pass serves them all)
 
     def to_spec(self) -> dict[str, Any] | None:
         """The `{"name": "plan_refine", ...}` spec, or None when plan-and-refine is off."""
