@@ -11,21 +11,27 @@ Each (arm, seed) job trains the arm (`seed` is also the sampling seed; the bare 
 generates music for every held-out clip (`--splits`, default val + test: neither is trained on) and scores
 each clip against the world's ground truth (its `manifest.jsonl`):
 
+- information: `nll_gain`, the decoder's teacher-forced cross-entropy on the clip's music without its video
+  minus with it (nats per token; 0 for the bare arm): does the conditioner take anything from the video?
 - style: the `micro-style-cnn` classifier (`toolkit.metrics.classifier`) on the generated music: accuracy
   against the clip's true style, probability of the true style, and KL(reference ‖ generated) of the class
   probabilities (`toolkit.metrics.kl`, what the suite reports as `kl`);
 - rhythm: onsets by LORIS's detector (`toolkit.metrics.rhythm.loris_onsets`) against the true beat times (the
-  video flashes on every beat): `on_beat` = fraction of generated onsets within ±`--tolerance` s of a beat,
-  `beat_contrast` = mean onset strength within ±tolerance of beats over its mean everywhere (1 = no relation);
-  plus the suite's `tb_iou` (true cuts vs `librosa` beats, ±0.1 s) and `bhs` (LORIS, 1 s bins, vs the
-  reference music's onsets).
+  video flashes on every beat) and cut times (phrase boundaries): `on_beat` = fraction of generated onsets
+  within ±`--tolerance` s of a beat, `beat_contrast` / `cut_contrast` = mean onset strength within ±tolerance
+  of beats / cuts over its mean everywhere (1 = no relation), `cut_hit` = fraction of cuts with an onset
+  within ±tolerance; plus the suite's `tb_iou` (true cuts vs `librosa` beats, ±0.1 s) and `bhs` (LORIS, 1 s
+  bins, vs the reference music's onsets).
 
 Means carry 95% bootstrap CIs over clips (`toolkit.metrics.bootstrap`, per-clip values averaged over seeds);
 Δ columns are paired (same clips) differences from `bare`, with their own CI. The `reference` row scores the
 world's own music: the ceiling. Uses the cached micro world and backbone (`$V2M_CACHE_DIR`); downloads nothing.
 
     python benchmarks/conditioner_evidence.py [--steps 1000] [--arms bare,semantic,rhythm,both] [--seeds 0]
-        [--jobs 2] [--workdir conditioner_evidence] [--rhythm-context 0] [--lr 1e-3] [--guidance 3]
+        [--jobs 2] [--workdir conditioner_evidence] [--fps 24] [--rhythm-context 0] [--lr 1e-3] [--guidance 3]
+
+Re-running with the same options reuses the trained runs and generated audio under `--workdir` and only
+scores again.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ EXPERIMENTS = {
     "rhythm": "micro_evidence_rhythm.yaml",
     "both": "micro_evidence_both.yaml",
 }
-METRICS = ("style_acc", "p_true", "kl", "on_beat", "beat_contrast", "cut_hit", "cut_contrast", "tb_iou", "bhs")
+METRICS = ("nll_gain", "style_acc", "p_true", "kl", "on_beat", "beat_contrast", "cut_hit", "cut_contrast", "tb_iou",
+           "bhs")
 LOWER_IS_BETTER = {"kl"}
 
 
@@ -156,7 +163,40 @@ def _job(job: tuple[str, int, dict, str]) -> dict:
         rate = attached.backbone.sample_rate
         _save_audio(folder, items, audio, rate)
     out["clips"] = score_clips(items, audio, rate, args["tolerance"])
+    gains = {i.stem: 0.0 for i in items}  # the bare backbone reads no video
+    if arm != "bare":
+        cfg, attached, _ = load_run(run_dir)
+        try:
+            gains = video_nll_gain(cfg, attached, items)
+        finally:
+            attached.detach()
+    for stem, gain in gains.items():
+        out["clips"][stem]["nll_gain"] = gain
     return out
+
+
+def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
+    """Per clip: the decoder's cross-entropy (nats per token, teacher-forced, empty prompt, the clip's first
+    `train.crop_seconds`) without its video minus with it. Rows without video are the bare backbone exactly,
+    so a positive gain is information the conditioners take from the video."""
+    import torch
+
+    from toolkit.conditioners.batch import drop_video
+    from toolkit.training.data import ClipSet, load_clips
+
+    backbone, keys = attached.backbone, attached.feature_keys
+    clips = load_clips(items, backbone, cfg, keys)
+    crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys, backbone.max_frames)
+    memory, mask = backbone.encode_text([""])
+    gains = {}
+    with torch.no_grad():
+        for n, clip in enumerate(clips):
+            batch = crops.batch([n])
+            codes = batch.codes.to(backbone.device)
+            with_video = attached.loss(codes, memory, mask, batch.features)
+            without = attached.loss(codes, memory, mask, drop_video(batch.features, torch.tensor([True])))
+            gains[clip.stem] = float(without - with_video)
+    return gains
 
 
 def generate(cfg, attached, items: list, seed: int, guidance: float, batch: int) -> list[np.ndarray]:
@@ -310,7 +350,7 @@ def summarise(results: list[dict], reference: dict, arms: list[str], seeds: list
         row["val_loss"] = [r.get("val_loss") for r in results if r["arm"] == arm]
         table[arm] = row
     ref = {}
-    for metric in METRICS:
+    for metric in METRICS[1:]:  # no decoder reads the reference music: no nll_gain
         values = np.array([reference[s][metric] for s in stems])
         ref[metric] = [float(np.nanmean(values)), *bootstrap_mean_ci(values)]
     table["reference"] = ref
@@ -328,7 +368,8 @@ def render(table: dict, args: argparse.Namespace, wall: float) -> str:
              f"guidance {args.guidance}, rhythm context {args.rhythm_context}, feature fps {args.fps or 8:g}, "
              f"lr {args.lr or 'experiment'}, wall {wall:.0f} s",
              "", "means [95% bootstrap CI]", header, "|" + "---|" * (len(METRICS) + 1)]
-    lines += [f"| {r} | " + " | ".join(cell(table[r][m]) for m in METRICS) + " |" for r in rows]
+    lines += [f"| {r} | " + " | ".join(cell(table[r][m]) if m in table[r] else "–" for m in METRICS) + " |"
+              for r in rows]
     lines += ["", "paired Δ vs bare [95% CI] (* = CI excludes 0 in the better direction)", header,
               "|" + "---|" * (len(METRICS) + 1)]
     for r in rows:
