@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toolkit.conditioners.hooks import FiLM, Plan, PlanSlot, add_film, add_in_attention, timestep_embedding
+from toolkit.conditioners.hooks import FiLM, add_film, add_in_attention, timestep_embedding
 
 from .conftest import perturb
 
@@ -36,19 +36,6 @@ def test_film_hook_modulates_a_module_output():
         film.to_scale_shift.bias.fill_(0.5)
     assert torch.allclose(linear(x), torch.nn.functional.linear(x, linear.weight, linear.bias) * 1.5 + 0.5)
     handle.remove()
-
-
-def test_plan_expands_patches_to_frames_and_slot_guards_reads():
-    plan = Plan(latents=torch.tensor([[[1.0], [2.0]]]), patch_frames=3)
-    assert plan.per_frame(8)[0, :, 0].tolist() == [1, 1, 1, 2, 2, 2, 2, 2]
-    assert plan.per_frame(4)[0, :, 0].tolist() == [1, 1, 1, 2]
-    slot = PlanSlot()
-    with pytest.raises(RuntimeError, match="no plan"):
-        slot.get()
-    slot.put(plan)
-    assert slot.filled and slot.get() is plan
-    slot.clear()
-    assert not slot.filled
 
 
 def test_in_attention_reads_the_cache_offset(backbone):

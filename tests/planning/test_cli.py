@@ -62,6 +62,7 @@ def test_train_then_generate_patch_by_patch(tmp_path, monkeypatch, capsys):
         ("planner.patch_size=0", "planner.patch_size"),
         ("planner.euler_steps=0", "planner.euler_steps"),
         ("planner.patch_sise=4", "did you mean planner.patch_size"),
+        ("planner.prediction=noise", "planner.prediction"),
     ],
 )
 def test_bad_planner_settings_fail_at_load_with_one_line(tmp_path, capsys, override, message):

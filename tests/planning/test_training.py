@@ -27,7 +27,7 @@ def _clips(backbone, n: int = 4, frames: int = 24, seed: int = 0):
     return clips
 
 
-def _loop(backbone, steps: int = 30, init_seed: int = 0, **planner):
+def _loop(backbone, steps: int = 30, init_seed: int = 0, stages=(), **planner):
     from omegaconf import OmegaConf
 
     from toolkit.config.sections.train import TrainConfig
@@ -42,7 +42,7 @@ def _loop(backbone, steps: int = 30, init_seed: int = 0, **planner):
     clips = _clips(backbone)
     attached.plan_head.fit_normalisation([c.latents for c in clips])
     train = ClipSet(clips, backbone.frame_rate, 25.0, cfg.crop_seconds, (), backbone.max_frames)
-    return Loop(attached, train, None, cfg, plan_stages([], steps, list(attached.conditioners)), 0)
+    return Loop(attached, train, None, cfg, plan_stages(list(stages), steps, list(attached.conditioners)), 0)
 
 
 def _sample(attached, seed: int = 5):
@@ -87,3 +87,35 @@ def test_checkpoint_reloads_into_identical_samples_and_resumes_exactly(backbone,
 
     losses += [second.train_step(s)["loss"] for s in range(4, 8)]
     assert losses == whole_losses
+
+
+def test_stages_train_the_head_first_then_the_planner_adapters(backbone):
+    from toolkit.config.sections.train import StageConfig
+
+    stages = [StageConfig("head", ["plan_refine"], 0.5), StageConfig("joint", None, 0.5)]
+    loop = _loop(backbone, steps=6, stages=stages)
+
+    def snapshot(name):
+        return [p.detach().clone() for p in loop.attached.conditioners[name].parameters()]
+
+    lora, head = snapshot("lora"), snapshot("plan_refine")
+    for step in range(3):
+        loop.train_step(step)
+    assert all(torch.equal(a, b) for a, b in zip(lora, snapshot("lora"), strict=True))  # frozen in stage 1
+    assert any(not torch.equal(a, b) for a, b in zip(head, snapshot("plan_refine"), strict=True))
+    for step in range(3, 6):
+        loop.train_step(step)
+    assert any(not torch.equal(a, b) for a, b in zip(lora, snapshot("lora"), strict=True))
+
+
+def test_batches_crop_latents_and_codes_at_the_same_frames(backbone):
+    from toolkit.training.data import ClipSet
+
+    clips = _clips(backbone, frames=40)
+    for clip in clips:  # codes that name their frame, so a crop can be located
+        clip.codes = torch.arange(40).expand(backbone.num_codebooks, 40).clone()
+        clip.latents = torch.arange(40.0).expand(backbone.latent_dim, 40).clone()
+    batch = ClipSet(clips, backbone.frame_rate, 25.0, 0.1, ()).sample(4, torch.Generator().manual_seed(3))
+    assert batch.latents.shape == (4, backbone.latent_dim, 10)
+    assert torch.equal(batch.latents[:, 0].long(), batch.codes[:, 0])
+    assert len({int(s) for s in batch.codes[:, 0, 0]}) > 1  # the crops start at different frames

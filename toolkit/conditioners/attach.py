@@ -37,8 +37,10 @@ class AttachedModel(nn.Module):
     @property
     def plan_head(self) -> Conditioner | None:
         """The conditioner at the `plan` hook (plan-and-refine generation), if one is attached."""
-        heads = [c for c in self.conditioners.values() if c.hook == "plan"]
-        return heads[0] if heads else None
+        heads = [name for name, c in self.conditioners.items() if c.hook == "plan"]
+        if len(heads) > 1:
+            raise UserError(f"conditioners: at most one plan head may be attached, got {heads}")
+        return self.conditioners[heads[0]] if heads else None
 
     # --- conditioning ------------------------------------------------------------------------------------
     @contextlib.contextmanager

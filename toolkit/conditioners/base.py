@@ -11,7 +11,7 @@ from torch import nn
 
 # Where a conditioner attaches (see `toolkit.conditioners.hooks`): an extra gated cross-attention, a signal
 # added to hidden states entering chosen layers, the text memory the decoder already reads, the backbone's own
-# weights (LoRA), scale/shift for diffusion heads, and the slot planners fill.
+# weights (LoRA), scale/shift for diffusion heads, and a plan-and-refine head (which replaces the sampler).
 HOOK_POINTS = ("cross", "in_attention", "memory", "weights", "film", "plan")
 
 

@@ -35,7 +35,8 @@ class PlanRefine(Conditioner):
     `fsq_levels`: "8,5,5,5"-style levels or "off"; `plan_dim`: the plan's width; `rite_layers`/`rite_heads`;
     `dit_width`/`dit_layers`/`dit_heads`: Loc-DiT's size; `euler_steps`: sampling steps; `noise_samples`: noisy
     copies of each patch per training step (MAR's diffusion batch multiplier: one planner pass, several
-    flow-matching draws, so the costly pass is used more)."""
+    flow-matching draws, so the costly pass is used more); `prediction`: what Loc-DiT's output means ("velocity"
+    or "data", see `LocDiT`)."""
 
     hook = "plan"
 
@@ -52,6 +53,7 @@ class PlanRefine(Conditioner):
         dit_heads: int = 4,
         euler_steps: int = 20,
         noise_samples: int = 4,
+        prediction: str = "velocity",
     ) -> None:
         super().__init__(backbone)
         if not 1 <= int(patch_size) <= MAX_PATCH:
@@ -67,7 +69,9 @@ class PlanRefine(Conditioner):
         self.patch_size, self.euler_steps, self.noise_samples = int(patch_size), int(euler_steps), int(noise_samples)
         self.bottleneck = PlanBottleneck(backbone.hidden_size, plan_dim, parse_levels(fsq_levels))
         self.rite = RITE(plan_dim, rite_layers, rite_heads, MAX_PATCH)
-        self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH)
+        if prediction not in ("velocity", "data"):
+            raise UserError(f"planner.prediction must be 'velocity' or 'data', got {prediction!r}")
+        self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH, prediction)
         # per-channel statistics of the codec latents (set from the training clips), so Loc-DiT sees unit scale
         self.register_buffer("latent_mean", torch.zeros(backbone.latent_dim))
         self.register_buffer("latent_std", torch.ones(backbone.latent_dim))

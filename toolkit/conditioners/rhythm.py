@@ -7,6 +7,17 @@ first codebook) the curve value (and `context` video frames on each side, the vi
 through a shared random-initialised `Linear + SiLU` encoder, then through one zero-initialised linear per
 covered block ("Zero-Linear"), so the added signal is exactly zero at initialisation (bit-identical logits).
 Steps past the video's end, and rows without video, get no signal.
+
+`normalise` (off by default, as in the paper) rescales each clip's curve before the encoder to
+`log(1 + d / median(d))`, the median taken over the clip's real frames only (padding and dropped video are
+ignored). Why this and not a z-score: the raw distance is heavy-tailed and spans orders of magnitude — a quiet
+floor, small spikes on beats (a few times the floor), and cuts a hundred times the floor — so a mean and
+standard deviation are set by the one or two cuts and leave the beats as tiny as before. Dividing by the median
+measures every frame against the clip's own floor, which makes the input independent of how much a clip moves
+overall and of the feature extractor's scale; the log then compresses the tail so a beat and a cut differ by a
+small factor rather than a hundredfold, within the range where a `Linear + SiLU` can tell them apart. The
+median of a crop or a generation window is close to the whole clip's, so training crops and generated windows
+see the same scaling.
 """
 
 from __future__ import annotations
@@ -35,13 +46,22 @@ def block_starts(num_layers: int, block_size: int, coverage: float) -> list[int]
     return [b * block_size for b in range(covered)]
 
 
+def median_log_scale(curve: torch.Tensor, mask: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
+    """`log(1 + d / m)` of a `(B, T)` distance curve, `m` each row's median over its real frames (mask > 0;
+    at least `floor`, so a static clip does not divide by zero). Rows without a real frame are returned
+    scaled by 1 (they carry no signal anyway)."""
+    real = curve.masked_fill(mask <= 0, float("nan"))
+    median = torch.nan_to_num(real.nanmedian(dim=1, keepdim=True).values, nan=1.0).clamp(min=floor)
+    return torch.log1p(curve.clamp(min=0) / median)
+
+
 @register_conditioner("rhythm")
 class RhythmConditioner(Conditioner):
     """Video rhythm (inter-frame distance) → in-attention at the first layer of each block (module docstring).
 
     `block_size` (N) and `coverage` choose the layers; `width` is the encoder's width (default: the
     decoder's); `context` adds that many neighbouring video frames on each side as inputs; `fps` is the
-    features' rate."""
+    features' rate; `normalise` rescales each clip's curve to `log(1 + d / median)` (module docstring)."""
 
     features = ("interframe.distance",)
     hook = "in_attention"
@@ -54,6 +74,7 @@ class RhythmConditioner(Conditioner):
         width: int | None = None,
         context: int = 0,
         fps: float = 8.0,
+        normalise: bool = False,
     ) -> None:
         super().__init__(backbone)
         if block_size < 1 or not 0 < coverage <= 1:
@@ -64,7 +85,9 @@ class RhythmConditioner(Conditioner):
         if context < 0:
             raise UserError(f"conditioners.rhythm.context must be ≥ 0, got {context}")
         self.block_size, self.coverage = int(block_size), float(coverage)
-        self.context, self.fps = int(context), float(fps)
+        if not isinstance(normalise, bool):
+            raise UserError(f"conditioners.rhythm.normalise must be true or false, got {normalise!r}")
+        self.context, self.fps, self.normalise = int(context), float(fps), normalise
         self.frame_rate = float(backbone.frame_rate)
         self.layer_ids = block_starts(len(backbone.decoder_layers), self.block_size, self.coverage)
         width = int(width or backbone.hidden_size)
@@ -91,6 +114,8 @@ class RhythmConditioner(Conditioner):
             )
         mask = video_mask(features, curve.shape[0], curve.shape[1], device)
         keep = (mask.sum(-1, keepdim=True) > 0).float()
+        if self.normalise:
+            curve = median_log_scale(curve.float(), mask)
         self._curve, self._mask = hold_last(curve, mask), mask * keep
 
     def release(self) -> None:

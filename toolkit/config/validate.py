@@ -79,6 +79,9 @@ def validate(cfg: DictConfig) -> None:
         from toolkit.planning.bottleneck import parse_levels
 
         parse_levels(levels)
+    prediction = OmegaConf.select(cfg, "planner.prediction", default=None)
+    if prediction is not None and prediction not in ("velocity", "data"):
+        raise UserError(f"planner.prediction: must be 'velocity' or 'data', got {prediction!r}")
     backbone = OmegaConf.select(cfg, "backbone", default=None)
     if backbone is not None and "overlap_seconds" in backbone and backbone.overlap_seconds >= backbone.window_seconds:
         raise UserError(f"backbone.overlap_seconds: must be below backbone.window_seconds "

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class PromptSource(str, Enum):
+    """What text a trained run is given when it generates a split for evaluation: each clip's own prompt, or
+    none (an empty prompt, so only the video can carry the clip's style and rhythm). An enum, so that a config
+    naming anything else fails when it loads, with the key named, not after training."""
+
+    prompt = "prompt"
+    none = "none"
+
+    def __str__(self) -> str:  # "none", not "PromptSource.none", in logged params (enum.StrEnum needs 3.11)
+        return self.value
 
 
 @dataclass
@@ -12,7 +25,8 @@ class EvalConfig:
     `embedding` feeds FAD and density/coverage; `mel-stats` is computed by the toolkit itself, the others
     (vggish, panns-cnn14, clap) need `embedding_weights`. `classifier` feeds KL and IS: `micro-style-cnn`
     trains on `classifier_world` (a folder with manifest.jsonl; default: the reference set's manifest),
-    `panns-cnn14` needs `classifier_weights`.
+    `panns-cnn14` needs `classifier_weights`. `prompts` (`prompt` | `none`): what text generation for
+    evaluation gets — each clip's prompt, or an empty one (to measure what the video conditioners carry alone).
     """
 
     embedding: str = "mel-stats"
@@ -27,3 +41,18 @@ class EvalConfig:
     bootstrap_resamples: int = 1000
     confidence: float = 0.95
     seed: int = 0
+    prompts: PromptSource = PromptSource.prompt
+
+    def __post_init__(self) -> None:  # direct construction (not through OmegaConf) is checked too
+        self.prompts = prompt_source(self.prompts)
+
+
+def prompt_source(value: object) -> PromptSource:
+    """`value` as a `PromptSource`; anything else raises `UserError` naming `evaluation.prompts`."""
+    from toolkit.errors import UserError
+
+    try:
+        return PromptSource(value)
+    except ValueError:
+        choices = " or ".join(repr(p.value) for p in PromptSource)
+        raise UserError(f"evaluation.prompts: must be {choices}, got {value!r}") from None

@@ -28,6 +28,7 @@ class PlannerSection:
     dit_heads: int = 4
     euler_steps: int = 20
     noise_samples: int = 4  # noisy copies of each patch per training step (one planner pass serves them all)
+    prediction: str = "velocity"  # Loc-DiT predicts the velocity, or the clean latents ("data")
 
     def to_spec(self) -> dict[str, Any] | None:
         """The `{"name": "plan_refine", ...}` spec, or None when plan-and-refine is off."""
