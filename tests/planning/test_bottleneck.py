@@ -13,6 +13,7 @@ def test_levels_parse_from_config_strings_lists_and_off():
     assert parse_levels("8,5,5,5") == (8, 5, 5, 5)
     assert parse_levels([4, 4]) == (4, 4)
     assert parse_levels("off") is None and parse_levels(None) is None and parse_levels("OFF") is None
+    assert parse_levels(False) is None and parse_levels("False") is None  # an unquoted YAML `off`
     for bad in ("8,x", "1,5", [0]):
         with pytest.raises(UserError, match="planner.fsq_levels"):
             parse_levels(bad)

@@ -3,7 +3,11 @@ settings fail at load with one line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
 
 EXPERIMENT = """
 name: tiny_plan_refine
@@ -73,3 +77,13 @@ def test_bad_planner_settings_fail_at_load_with_one_line(tmp_path, capsys, overr
     assert main(["train", str(experiment), override]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("value", "expected"), [("off", "False"), ("8,6,5", "8,6,5"), ("'4,4'", "4,4")])
+def test_fsq_levels_overrides_load(value, expected):
+    from toolkit.config import load_config
+    from toolkit.planning.bottleneck import parse_levels
+
+    cfg = load_config(REPO / "experiments" / "micro_plan_refine.yaml", [f"planner.fsq_levels={value}"])
+    assert str(cfg.planner.fsq_levels) == expected
+    assert parse_levels(cfg.planner.fsq_levels) == (None if value == "off" else tuple(map(int, expected.split(","))))

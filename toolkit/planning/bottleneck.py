@@ -10,8 +10,11 @@ from toolkit.errors import UserError
 
 
 def parse_levels(levels: str | list[int] | tuple[int, ...] | None) -> tuple[int, ...] | None:
-    """FSQ levels from config: "8,5,5,5" or a list → a tuple; "off" / None / "" → None (continuous)."""
-    if levels is None or (isinstance(levels, str) and levels.strip().lower() in ("off", "none", "")):
+    """FSQ levels from config: "8,5,5,5" or a list → a tuple; "off" / None / "" → None (continuous). YAML 1.1
+    reads an unquoted `off` as false, which reaches a string field as "False": that means off too."""
+    if levels is None or levels is False:
+        return None
+    if isinstance(levels, str) and levels.strip().lower() in ("off", "none", "", "false"):
         return None
     try:
         parsed = tuple(int(v) for v in (levels.split(",") if isinstance(levels, str) else levels))
