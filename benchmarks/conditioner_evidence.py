@@ -28,7 +28,8 @@ Means carry 95% bootstrap CIs over clips (`toolkit.metrics.bootstrap`, per-clip 
 world's own music: the ceiling. Uses the cached micro world and backbone (`$V2M_CACHE_DIR`); downloads nothing.
 
     python benchmarks/conditioner_evidence.py [--steps 1000] [--arms bare,semantic,rhythm,both] [--seeds 0]
-        [--jobs 2] [--workdir conditioner_evidence] [--fps 24] [--rhythm-context 0] [--lr 1e-3] [--guidance 3]
+        [--jobs 2] [--workdir conditioner_evidence] [--fps 24] [--rhythm-context 0] [--rhythm-normalise]
+        [--lr 1e-3] [--guidance 3]
 
 Re-running with the same options reuses the trained runs and generated audio under `--workdir` and only
 scores again.
@@ -67,6 +68,8 @@ def main() -> int:
     parser.add_argument("--workdir", default="conditioner_evidence", help="runs, generated audio, results")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
     parser.add_argument("--rhythm-context", type=int, default=0, help="rhythm conditioner: video frames each side")
+    parser.add_argument("--rhythm-normalise", action="store_true",
+                        help="rhythm conditioner: log(1 + d / median) of each clip's curve (`normalise: true`)")
     parser.add_argument("--fps", type=float, default=None, help="video feature rate (default: the config's 8)")
     parser.add_argument("--guidance", type=float, default=3.0, help="guidance scale over video")
     parser.add_argument("--tolerance", type=float, default=0.05, help="onset-to-beat window (± seconds)")
@@ -90,7 +93,8 @@ def main() -> int:
     reference = _reference_scores(args, workdir)
     table = summarise(results, reference, arms, seeds)
     wall = time.time() - started
-    (workdir / f"results{_variant(vars(args))}.json").write_text(
+    seeds_tag = "-seeds" + "_".join(str(s) for s in seeds)  # runs with other seeds do not overwrite it
+    (workdir / f"results{_variant(vars(args))}{seeds_tag}.json").write_text(
         json.dumps({"args": vars(args), "wall_seconds": wall, "table": table, "jobs": results}, indent=1)
     )
     print(render(table, args, wall))
@@ -111,6 +115,8 @@ def _config(arm: str, seed: int, args: dict, workdir: Path):
     for spec in cfg.conditioners:
         if spec["name"] == "rhythm" and args["rhythm_context"]:
             spec["context"] = int(args["rhythm_context"])
+        if spec["name"] == "rhythm" and args.get("rhythm_normalise"):
+            spec["normalise"] = True
     return cfg
 
 
@@ -119,6 +125,7 @@ def _variant(args: dict) -> str:
     parts = [f"-{args['steps']}"]
     parts += [f"-fps{args['fps']:g}"] if args["fps"] else []
     parts += [f"-ctx{args['rhythm_context']}"] if args["rhythm_context"] else []
+    parts += ["-norm"] if args.get("rhythm_normalise") else []
     parts += [f"-lr{args['lr']:g}"] if args["lr"] is not None else []
     return "".join(parts) + args["tag"]
 
@@ -200,7 +207,11 @@ def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
 
 
 def generate(cfg, attached, items: list, seed: int, guidance: float, batch: int) -> list[np.ndarray]:
-    """Music for each item with an empty prompt and its video's features (none for the bare backbone)."""
+    """Music for each item with an empty prompt and its video's features (none for the bare backbone).
+
+    Its own loop rather than `generate_split` with `evaluation.prompts: none`: it samples `batch` clips at once
+    (each row draws its own music from the batch's generator), which saves most of the per-step overhead of one
+    clip at a time on a CPU, and it keeps the audio of earlier runs of this benchmark."""
     from toolkit.conditioners import collate_features
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
@@ -365,7 +376,8 @@ def render(table: dict, args: argparse.Namespace, wall: float) -> str:
     rows = [r for r in table if r not in ("n_clips",)]
     header = "| arm | " + " | ".join(METRICS) + " |"
     lines = [f"{table['n_clips']} held-out clips ({args.splits}), steps {args.steps}, seeds {args.seeds}, "
-             f"guidance {args.guidance}, rhythm context {args.rhythm_context}, feature fps {args.fps or 8:g}, "
+             f"guidance {args.guidance}, rhythm context {args.rhythm_context}, normalise {args.rhythm_normalise}, "
+             f"feature fps {args.fps or 8:g}, "
              f"lr {args.lr or 'experiment'}, wall {wall:.0f} s",
              "", "means [95% bootstrap CI]", header, "|" + "---|" * (len(METRICS) + 1)]
     lines += [f"| {r} | " + " | ".join(cell(table[r][m]) if m in table[r] else "–" for m in METRICS) + " |"

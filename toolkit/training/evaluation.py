@@ -11,26 +11,45 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Spreads clip indices apart per run seed: seeds s and s' never give two clips the same sampling seed as long as a
+# split has fewer clips than this (a prime, so neighbouring run seeds do not line up either).
+SEED_STRIDE = 1_000_003
+
+
+def clip_seed(seed: int, index: int) -> int:
+    """The sampling seed of the `index`-th clip of a split generated under run seed `seed`.
+
+    One seed per clip, not the run's seed for all: with an empty prompt and no video (the bare backbone, or
+    `evaluation.prompts: none`) every clip would otherwise get the very same music, and a metric's spread over
+    clips would be the spread of one sample. Deterministic, so a re-run and every arm of a comparison draw the
+    same seeds for the same clips."""
+    return int(seed) * SEED_STRIDE + int(index)
+
 
 def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
-    """One wav per test clip (same stem, same duration) plus `timings.jsonl` for the speed metrics."""
+    """One wav per test clip (same stem, same duration) plus `timings.jsonl` for the speed metrics.
+
+    Clip `n` is sampled with `clip_seed(cfg.seed, n)`, and with its own prompt or, under
+    `evaluation.prompts: none`, an empty one."""
     import soundfile
 
     from toolkit.conditioners import collate_features
+    from toolkit.config.sections.evaluation import PromptSource, prompt_source
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
     from toolkit.training.data import clip_features
 
     out.mkdir(parents=True, exist_ok=True)
     backbone, keys, cache = attached.backbone, attached.feature_keys, feature_cache(cfg)
+    use_prompts = prompt_source(cfg.evaluation.prompts) is PromptSource.prompt
     timings = []
-    for item in items:
+    for index, item in enumerate(items):
         started = time.perf_counter()
         features = collate_features([clip_features(item.video, cfg, keys, cache)], keys) if keys else None
         feature_seconds = time.perf_counter() - started
         audio = generate_music(
-            backbone, [item.prompt or ""], item.duration, guidance=cfg.backbone.guidance,
-            temperature=cfg.backbone.temperature, top_k=cfg.backbone.top_k, seed=int(cfg.seed),
+            backbone, [(item.prompt or "") if use_prompts else ""], item.duration, guidance=cfg.backbone.guidance,
+            temperature=cfg.backbone.temperature, top_k=cfg.backbone.top_k, seed=clip_seed(cfg.seed, index),
             window_seconds=cfg.backbone.window_seconds, overlap_seconds=cfg.backbone.overlap_seconds,
             attached=attached, features=features, fps=float(cfg.features.fps),
         )[0]
