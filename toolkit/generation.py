@@ -106,7 +106,10 @@ def generate_music(
         raise ValueError(f"seconds must be positive, got {seconds}")
     rate = backbone.frame_rate
     total = math.ceil(seconds * rate)
-    window = max(2, min(int(window_seconds * rate), backbone.max_frames))
+    head = attached.plan_head if attached is not None else None
+    # the planner reads a start patch before the window's frames, so its positions run a patch further
+    longest = backbone.max_frames - (head.patch_size if head is not None else 0)
+    window = max(2, min(int(window_seconds * rate), longest))
     overlap = min(round(overlap_seconds * rate), window // 2)
     spans = plan_windows(total, window, overlap)
     generator = torch.Generator().manual_seed(seed)
@@ -118,7 +121,6 @@ def generate_music(
         raise ValueError("video features need the attached adapters and their fps")
     hop = round(backbone.sample_rate / rate)
     audio = torch.zeros(len(prompts), total * hop)
-    head = attached.plan_head if attached is not None else None
     previous = previous_latents = None
     bar = None
     if progress and len(spans) > 1:

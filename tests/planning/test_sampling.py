@@ -74,3 +74,25 @@ def test_attaching_the_head_changes_no_logit_of_the_backbone(backbone):
         perturb(attached)  # even trained, the head adds no hook to the decoder
         after = backbone.decoder_forward(codes, memory, mask).logits
     assert torch.equal(before, after)
+
+
+def test_windows_leave_room_for_the_planner_start_patch(backbone, monkeypatch):
+    """The planner reads a start patch before a window's frames: windows for plan-and-refine are a patch shorter,
+    so no planner pass runs past the positions the decoder was trained on (sinusoidal positions would silently
+    extrapolate rather than fail)."""
+    from toolkit.planning import sampling
+
+    attached = attach_head(backbone, patch_size=10)  # 126-frame windows: 13 patches, 10 + 120 positions fed
+    perturb(attached)
+    reached = []
+    original = sampling.planner_hidden
+
+    def spy(bb, inputs, memory, mask, cache=None, use_cache=False):
+        reached.append((cache.get_seq_length() if cache is not None else 0) + inputs.shape[-1])
+        return original(bb, inputs, memory, mask, cache=cache, use_cache=use_cache)
+
+    monkeypatch.setattr(sampling, "planner_hidden", spy)
+    seconds = (backbone.max_frames + 30) / backbone.frame_rate  # needs two windows at any window length
+    audio = generate_music(backbone, ["a"], seconds, attached=attached, window_seconds=100.0, guidance=1.5)
+    assert audio.shape[-1] == round(seconds * backbone.sample_rate) and torch.isfinite(audio).all()
+    assert max(reached) <= backbone.model.config.decoder.max_position_embeddings
