@@ -14,13 +14,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as a terminal job gets it: a shell starts background jobs (`cmd &`, as a CI runner may) with SIGINT
+    ignored, which children inherit and Python then keeps; restore the default so the test means the same
+    everywhere."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_world_build(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     """A 40-clip world build, returned once its workers are writing clips into the temp dir."""
     out = tmp_path / "w"
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "world", "build", "--out", str(out),
                              "--clips", "40", "--workers", "2"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own process group, as a terminal job has
+                            start_new_session=True,  # its own process group, as a terminal job has
+                            preexec_fn=_default_sigint)
     deadline = time.monotonic() + 120
     while not any(tmp_path.glob(".w.*/clips/*.wav")):
         if proc.poll() is not None or time.monotonic() > deadline:
