@@ -46,27 +46,27 @@ def trained_checkpoint(overrides: list[str], workdir: Path) -> Path:
 
 
 def evaluate(checkpoint: Path, workdir: Path) -> tuple[dict, tuple]:
-    """FAD/BHS on the run's test split, and `(cfg, attached)` for timing."""
-    from toolkit.prepare import prepare
+    """FAD/BHS on the run's test split, and what timing generates from: `(cfg, attached, prompt, features)` of
+    the split's first clip."""
+    from toolkit.conditioners import collate_features
+    from toolkit.prepare import feature_cache, prepare
+    from toolkit.training.data import clip_features
     from toolkit.training.evaluation import evaluate_generated, generate_split
     from toolkit.training.run import load_run
 
     cfg, attached, _ = load_run(checkpoint, "benchmark")
     test = prepare(cfg, progress=False).split("test")
     metrics = evaluate_generated(cfg, test, generate_split(cfg, attached, test, workdir))
-    return metrics, (cfg, attached, test[0])
-
-
-def time_once(cfg, attached, item, seconds: float) -> float:
-    from toolkit.conditioners import collate_features
-    from toolkit.generation import generate_music
-    from toolkit.prepare import feature_cache
-    from toolkit.training.data import clip_features
-
     keys = attached.feature_keys
-    features = collate_features([clip_features(item.video, cfg, keys, feature_cache(cfg))], keys)
+    features = collate_features([clip_features(test[0].video, cfg, keys, feature_cache(cfg))], keys)
+    return metrics, (cfg, attached, test[0].prompt or "", features)
+
+
+def time_once(cfg, attached, prompt: str, features, seconds: float) -> float:
+    from toolkit.generation import generate_music
+
     started = time.perf_counter()
-    generate_music(attached.backbone, [item.prompt or ""], seconds, guidance=cfg.backbone.guidance, seed=0,
+    generate_music(attached.backbone, [prompt], seconds, guidance=cfg.backbone.guidance, seed=0,
                    window_seconds=cfg.backbone.window_seconds, attached=attached, features=features,
                    fps=float(cfg.features.fps))
     return time.perf_counter() - started

@@ -36,3 +36,36 @@ def backbone(tiny_model):
 
     model, tokenizer = tiny_model
     return Backbone(copy.deepcopy(model), tokenizer, source="tiny")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test: the machine is shared, and oversubscribed threads make tiny models crawl.
+    Folders of model-training tests switch it on for all their tests from their own conftest."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def train_on_tiny_world(tmp_path, monkeypatch, capsys, experiment: str, clips: int):
+    """`toolkit train` on an experiment template (formatted with `world` and `backbone`) over a tiny world of
+    `clips` 2 s clips and a tiny backbone, run in `tmp_path`. Returns the world, the MLflow run id and a client
+    on the run's `mlflow.db`."""
+    import mlflow
+
+    from toolkit.backbone.micro import build_tiny
+    from toolkit.cli import main
+    from toolkit.data.world.build import build_world
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    world = build_world(tmp_path / "world", clips=clips, seconds=2.0, size=32, progress=False)
+    backbone = build_tiny(tmp_path / "tiny")
+    (tmp_path / "exp.yaml").write_text(experiment.format(world=world, backbone=backbone))
+    assert main(["train", "exp.yaml"]) == 0
+    run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return world, run_id, mlflow.MlflowClient()

@@ -1,4 +1,4 @@
-"""Planning tests run on one torch thread (the tiny models crawl when threads are oversubscribed)."""
+"""Planning tests run on one torch thread; `tiny_model` and `backbone` come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,10 +6,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def one_thread(one_torch_thread):
+    """Every test in this folder runs on one torch thread (`one_torch_thread`)."""

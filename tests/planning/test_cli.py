@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import train_on_tiny_world
+
 REPO = Path(__file__).resolve().parents[2]
 
 EXPERIMENT = """
@@ -31,23 +33,11 @@ train:
 
 @pytest.mark.slow
 def test_train_then_generate_patch_by_patch(tmp_path, monkeypatch, capsys):
-    import mlflow
-
-    from toolkit.backbone.micro import build_tiny
     from toolkit.cli import main
     from toolkit.data.video import probe_video
-    from toolkit.data.world.build import build_world
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    world = build_world(tmp_path / "world", clips=5, seconds=2.0, size=32, progress=False)
-    backbone = build_tiny(tmp_path / "tiny")
-    (tmp_path / "exp.yaml").write_text(EXPERIMENT.format(world=world, backbone=backbone))
-
-    assert main(["train", "exp.yaml"]) == 0
-    run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    run = mlflow.MlflowClient().get_run(run_id)
+    world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=5)
+    run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.params["planner.patch_size"] == "6"
     assert int(run.data.params["params_plan_refine"]) > 0 and int(run.data.params["params_lora"]) > 0
     # the flow-matching loss of unit-scale latents starts near 2 (E|data - noise|² for unit variances)

@@ -6,11 +6,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the machine is shared, and oversubscribed threads make tiny models crawl."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def one_thread(one_torch_thread):
+    """Every test in this folder runs on one torch thread (`one_torch_thread`)."""

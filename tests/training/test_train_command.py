@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from ..conftest import train_on_tiny_world
+
 EXPERIMENT = """
 name: tiny_vidmusician
 data: {{root: {world}, splits: {{val: 0.2, test: 0.2}}}}
@@ -32,23 +34,10 @@ train:
 
 @pytest.mark.slow
 def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
-    import mlflow
-
-    from toolkit.backbone.micro import build_tiny
     from toolkit.cli import main
     from toolkit.data.video import probe_video
-    from toolkit.data.world.build import build_world
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    world = build_world(tmp_path / "world", clips=6, seconds=2.0, size=32, progress=False)
-    backbone = build_tiny(tmp_path / "tiny")
-    (tmp_path / "exp.yaml").write_text(EXPERIMENT.format(world=world, backbone=backbone))
-
-    assert main(["train", "exp.yaml"]) == 0
-    run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    client = mlflow.MlflowClient()
+    world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=6)
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["train.steps"] == "4" and run.data.params["lora.rank"] == "2"

@@ -21,7 +21,7 @@ from toolkit.conditioners.registry import register_conditioner
 from toolkit.errors import UserError
 from toolkit.planning.bottleneck import PlanBottleneck, parse_levels
 from toolkit.planning.flow import flow_matching_loss
-from toolkit.planning.locdit import LocDiT
+from toolkit.planning.locdit import PREDICTIONS, LocDiT
 from toolkit.planning.planner import planner_hidden, shifted_input
 from toolkit.planning.rite import RITE
 
@@ -69,8 +69,8 @@ class PlanRefine(Conditioner):
         self.patch_size, self.euler_steps, self.noise_samples = int(patch_size), int(euler_steps), int(noise_samples)
         self.bottleneck = PlanBottleneck(backbone.hidden_size, plan_dim, parse_levels(fsq_levels))
         self.rite = RITE(plan_dim, rite_layers, rite_heads, MAX_PATCH)
-        if prediction not in ("velocity", "data"):
-            raise UserError(f"planner.prediction must be 'velocity' or 'data', got {prediction!r}")
+        if prediction not in PREDICTIONS:
+            raise UserError(f"planner.prediction must be one of {PREDICTIONS}, got {prediction!r}")
         self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH, prediction)
         # per-channel statistics of the codec latents (set from the training clips), so Loc-DiT sees unit scale
         self.register_buffer("latent_mean", torch.zeros(backbone.latent_dim))

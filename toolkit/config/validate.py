@@ -80,8 +80,11 @@ def validate(cfg: DictConfig) -> None:
 
         parse_levels(levels)
     prediction = OmegaConf.select(cfg, "planner.prediction", default=None)
-    if prediction is not None and prediction not in ("velocity", "data"):
-        raise UserError(f"planner.prediction: must be 'velocity' or 'data', got {prediction!r}")
+    if prediction is not None:
+        from toolkit.planning.locdit import PREDICTIONS
+
+        if prediction not in PREDICTIONS:
+            raise UserError(f"planner.prediction: must be one of {PREDICTIONS}, got {prediction!r}")
     backbone = OmegaConf.select(cfg, "backbone", default=None)
     if backbone is not None and "overlap_seconds" in backbone and backbone.overlap_seconds >= backbone.window_seconds:
         raise UserError(f"backbone.overlap_seconds: must be below backbone.window_seconds "

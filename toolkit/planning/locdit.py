@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from toolkit.conditioners.hooks.film import timestep_embedding
 from toolkit.conditioners.init import zero_linear
 
+PREDICTIONS = ("velocity", "data")  # what the network's output means (see `LocDiT`)
 DATA_PREDICTION_MIN_GAP = 0.05  # bounds 1/(1 - t) near the data end when velocity is derived from data
 
 
@@ -66,8 +67,8 @@ class LocDiT(nn.Module):
         prediction: str = "velocity",
     ) -> None:
         super().__init__()
-        if prediction not in ("velocity", "data"):
-            raise ValueError(f"Loc-DiT prediction must be 'velocity' or 'data', got {prediction!r}")
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"Loc-DiT prediction must be one of {PREDICTIONS}, got {prediction!r}")
         self.prediction = prediction
         self.width, self.max_patch = width, max_patch
         self.x_in = nn.Linear(latent_dim, width)

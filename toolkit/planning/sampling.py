@@ -47,7 +47,9 @@ def sample_patches(
     frames = [] if prompt_latents is None else [head.normalise(prompt_latents.to(device))]
     if known:
         feed = torch.cat([feed, codes[0]], dim=-1)
-    hidden, cache = planner_hidden(backbone, feed, memory, mask, use_cache=True)  # position p → frame p's plan
+    # position p's state plans frame p, and each pass ends exactly where the next patch starts: the next plan
+    # always reads the last P states of the latest pass
+    hidden, cache = planner_hidden(backbone, feed, memory, mask, use_cache=True)
     history = None
     if frames:
         history = frames[0][:, -patch:]
@@ -61,7 +63,7 @@ def sample_patches(
 
         starts = tqdm(starts, desc="patches", unit="patch", leave=False)
     for start in starts:
-        plan = head.plan(hidden[:, start : start + patch])
+        plan = head.plan(hidden[:, -patch:])
         past = history if history is not None else plan.new_zeros(batch, patch, backbone.latent_dim)
         has = torch.full((rows,), history is not None, device=device)
         past = past.repeat(rows // batch, 1, 1)
@@ -79,7 +81,6 @@ def sample_patches(
         codes.append(new_codes)
         history = latent
         if start + patch < num_frames:  # the next patch's plan reads these frames
-            more, cache = planner_hidden(backbone, new_codes, memory, mask, cache=cache)
-            hidden = torch.cat([hidden, more], dim=1)
+            hidden, cache = planner_hidden(backbone, new_codes, memory, mask, cache=cache)
     latents = head.denormalise(torch.cat(frames, dim=1)[:, :num_frames])
     return torch.cat(codes, dim=-1)[..., :num_frames], latents
