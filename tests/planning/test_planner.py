@@ -23,12 +23,15 @@ def test_a_patch_plan_never_sees_its_own_or_later_frames(backbone):
 
 
 def test_incremental_planning_equals_the_teacher_forced_pass(backbone):
+    # float64: with perturbed LoRA, float32 rounding alone reaches ~2e-5; a misplaced step is off by ~1.
+    backbone.model.double()
     attached = attach_head(backbone, patch_size=4)
     perturb(attached)
     codes, _, memory, mask = random_batch(backbone, frames=12)
+    memory = memory.double()
     full, _ = planner_hidden(backbone, shifted_input(backbone, codes, 4), memory, mask)
     parts, cache = planner_hidden(backbone, start_patch(backbone, 2, 4), memory, mask, use_cache=True)
     for start in (0, 4):
         more, cache = planner_hidden(backbone, codes[:, :, start : start + 4], memory, mask, cache=cache)
         parts = torch.cat([parts, more], dim=1)
-    assert torch.allclose(parts[:, :12], full, atol=1e-5)
+    assert torch.allclose(parts[:, :12], full, rtol=0, atol=1e-10)
