@@ -16,6 +16,12 @@ def _sine(freq: float, seconds: float = 2.0, phase: float = 0.0) -> np.ndarray:
     return 0.3 * np.sin(2 * np.pi * freq * t + phase)
 
 
+def _chirp(f0: float, f1: float, seconds: float = 2.0) -> np.ndarray:
+    """A sweep from f0 to f1 Hz: every 20 ms frame differs from the others."""
+    t = np.arange(round(seconds * SR)) / SR
+    return 0.3 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * seconds)))
+
+
 def _clicks(every_s: float, seconds: float = 2.0, offset_s: float = 0.1) -> np.ndarray:
     wave = np.zeros(round(seconds * SR))
     rng = np.random.default_rng(0)
@@ -25,13 +31,27 @@ def _clicks(every_s: float, seconds: float = 2.0, offset_s: float = 0.1) -> np.n
     return 0.5 * wave
 
 
-@pytest.fixture(scope="module")
-def codec():
+def _training_waves() -> torch.Tensor:
     train = [_sine(f, phase=0.3 * i) for i, f in enumerate((220, 277, 330, 392, 440, 523, 660, 880))]
     train += [_clicks(e, offset_s=o) for e, o in ((0.25, 0.05), (0.3, 0.12), (0.5, 0.2), (0.2, 0.0))]
     train += [_sine(440, phase=1.0) + _clicks(0.4, offset_s=0.07)]
-    waves = torch.from_numpy(np.stack(train).astype(np.float32))
-    return SpectralCodec(griffin_lim_iters=16).fit(waves)
+    # Sweeps and noise so that the fit sees over 4x as many distinct frames as its 256 codewords: with only
+    # stationary tones the first stage covers every point and the later stages learn residuals of zero.
+    train += [_chirp(f0, f0 * r) for f0 in (110, 180, 300, 500, 800) for r in (2.5, 0.4)]
+    noise = np.random.default_rng(1).standard_normal((12, 2 * SR)) * np.linspace(0.02, 0.4, 12)[:, None]
+    train += list(noise) + [c + s for c, s in zip(train[8:12], train[:4], strict=True)]
+    return torch.from_numpy(np.stack(train).astype(np.float32))
+
+
+def _distinct_frames(codec: SpectralCodec, waves: torch.Tensor) -> int:
+    """Frames the fit sees (every 2nd) that differ by more than rounding: latents to 2 decimals."""
+    latents = codec.encode_latents(waves).transpose(1, 2).reshape(-1, codec.latent_dim)[::2]
+    return len(torch.unique(torch.round(latents, decimals=2), dim=0))
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return SpectralCodec(griffin_lim_iters=16).fit(_training_waves())
 
 
 def _through_codes(codec, wave: np.ndarray) -> np.ndarray:
@@ -94,6 +114,17 @@ def test_save_load_round_trip_is_identical(codec, tmp_path):
     (tmp_path / "spectral_codec.json").write_text("{not json")
     with pytest.raises(UserError, match="spectral_codec.json"):
         SpectralCodec.load(tmp_path)
+
+
+def test_the_fixture_has_enough_distinct_frames(codec):
+    assert _distinct_frames(codec, _training_waves()) >= 4 * codec.codebook_size
+
+
+def test_a_codebook_larger_than_its_data_warns():
+    points = torch.randn(40, 8).repeat(10, 1)  # 40 distinct points, 400 rows, 64 codewords
+    with pytest.warns(UserWarning, match="residuals of about zero"):
+        books = residual_kmeans(points, num_codebooks=3, size=64, rng=np.random.default_rng(0))
+    assert books.shape == (3, 64, 8)
 
 
 def test_too_little_audio_to_fit_is_a_user_error():

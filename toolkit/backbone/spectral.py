@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,8 @@ def residual_kmeans(
     if len(points) < size:
         raise UserError(f"codec fit: {len(points)} frames cannot seed {size} codewords (need at least {size})")
     residual, books = points.clone(), []
-    for _ in range(num_codebooks):
+    scale = float(points.norm(dim=1).mean())
+    for stage in range(num_codebooks):
         centres = residual[torch.from_numpy(rng.choice(len(residual), size, replace=False))].clone()
         for _ in range(iterations):
             assign = torch.cdist(residual, centres).argmin(1)
@@ -45,6 +47,14 @@ def residual_kmeans(
                 centres[empty] = residual[torch.from_numpy(rng.choice(len(residual), int(empty.sum())))]
         residual = residual - centres[torch.cdist(residual, centres).argmin(1)]
         books.append(centres)
+        if stage + 1 < num_codebooks and float(residual.norm(dim=1).mean()) <= 1e-6 * scale:
+            # Fewer distinct points than codewords: every later stage fits residuals of zero and adds nothing.
+            distinct = len(torch.unique(points, dim=0))
+            warnings.warn(f"codec fit: stage {stage + 1} of {num_codebooks} leaves residuals of about zero "
+                          f"({distinct} distinct frames for {size} codewords); fit on more varied audio",
+                          stacklevel=2)
+            break
+    books += [torch.zeros_like(books[0])] * (num_codebooks - len(books))
     return torch.stack(books)
 
 
