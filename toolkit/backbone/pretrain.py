@@ -47,21 +47,26 @@ def build_micro_backbone(
 
     from toolkit.backbone.card import write_card
     from toolkit.utils.atomic import atomic_dir
+    from toolkit.utils.build_lock import exclusive_build
 
-    before_threads = torch.get_num_threads()
-    torch.set_num_threads(threads or idle_cores())
-    started, cpu_started = time.time(), cpu_seconds()
-    try:
-        world = Path(world) if world is not None else _default_world(spec, progress)
-        with atomic_dir(out) as tmp:
-            card = pretrain(spec, world, tmp, progress)
-            card["build_seconds"] = round(time.time() - started, 1)
-            # user+sys of this process and its finished children (world workers): a load-independent cost
-            card["cpu_seconds"] = round(cpu_seconds() - cpu_started, 1)
-            card["threads"] = torch.get_num_threads()
-            text = write_card(tmp, card)
-    finally:
-        torch.set_num_threads(before_threads)
+    world = Path(world) if world is not None else _default_world(spec, progress)
+    # Several trials or terminals may ask at once: one builds (about 10 CPU minutes), the others wait and load.
+    with exclusive_build(out, "the micro backbone"):
+        if (out / "config.json").is_file():
+            return out
+        before_threads = torch.get_num_threads()
+        torch.set_num_threads(threads or idle_cores())
+        started, cpu_started = time.time(), cpu_seconds()
+        try:
+            with atomic_dir(out) as tmp:
+                card = pretrain(spec, world, tmp, progress)
+                card["build_seconds"] = round(time.time() - started, 1)
+                # user+sys of this process and its finished children (world workers): a load-independent cost
+                card["cpu_seconds"] = round(cpu_seconds() - cpu_started, 1)
+                card["threads"] = torch.get_num_threads()
+                text = write_card(tmp, card)
+        finally:
+            torch.set_num_threads(before_threads)
     if progress:
         print(text)
     return out
@@ -92,14 +97,9 @@ def cpu_seconds() -> float:
 
 
 def _default_world(spec: MicroSpec, progress: bool) -> Path:
-    from toolkit.data.source import world_dir
+    from toolkit.data.source import micro_world
 
-    out = world_dir(spec.clips, spec.clip_seconds, spec.seed)
-    if not (out / "manifest.jsonl").is_file():
-        from toolkit.data.world import build_world
-
-        build_world(out, clips=spec.clips, seed=spec.seed, seconds=spec.clip_seconds, progress=progress)
-    return out
+    return micro_world(spec.clips, spec.clip_seconds, spec.seed, progress)
 
 
 def load_world_audio(world: Path, sample_rate: int, seconds: float) -> tuple[list[dict], np.ndarray]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.utils.atomic import atomic_path
+from toolkit.utils.build_lock import exclusive_build
 from toolkit.utils.paths import cache_root
 
 # Bump when the on-disk layout or the meaning of stored arrays changes: every old entry then misses.
@@ -65,7 +66,7 @@ class FeatureCache:
 
     Entries live at `root/<key[:2]>/<key>.npz`. A write appears only when complete (a crash leaves no entry);
     an unreadable entry counts as a miss and is recomputed and rewritten. Safe to share between processes:
-    concurrent writers of one key each replace the file whole with identical content.
+    one process computes a missing entry under its lock while the others wait and read it.
     """
 
     def __init__(self, root: str | Path | None = None):
@@ -97,10 +98,15 @@ class FeatureCache:
         if (arrays := self._load(path)) is not None:
             self.hits += 1
             return arrays
-        self.misses += 1
-        arrays = _checked(compute(), name)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+        # One process computes an entry; another that needs it meanwhile waits and reads the result.
+        with exclusive_build(path, f"{name} features", quiet=True):
+            if (arrays := self._load(path)) is not None:
+                self.hits += 1
+                return arrays
+            self.misses += 1
+            arrays = _checked(compute(), name)
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, **arrays)
         return arrays
 
     def summary(self) -> str:
@@ -111,7 +117,8 @@ class FeatureCache:
         """Delete temporaries left by writers killed mid-write (hidden `.<key>.npz.*` files) older than
         `min_age_s`, so writes in progress elsewhere are untouched. Returns how many were removed."""
         cutoff = time.time() - min_age_s
-        orphans = [p for p in self.root.glob("*/.*.npz.*") if p.is_file() and p.stat().st_mtime < cutoff]
+        orphans = [p for p in self.root.glob("*/.*.npz.*")
+                   if p.suffix != ".lock" and p.is_file() and p.stat().st_mtime < cutoff]  # a lock may be held
         for p in orphans:
             p.unlink(missing_ok=True)
         return len(orphans)

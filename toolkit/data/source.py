@@ -7,6 +7,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from toolkit.errors import UserError
+from toolkit.utils.build_lock import exclusive_build
 from toolkit.utils.paths import cache_root
 
 
@@ -25,19 +26,18 @@ def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
             raise UserError(f"data.root: {root} does not exist or is not a directory")
         return root
     world = cfg.data.world
-    out = world_dir(world.clips, world.seconds, world.seed)
+    return micro_world(world.clips, world.seconds, world.seed, progress)
+
+
+def micro_world(clips: int, seconds: float, seed: int, progress: bool = True) -> Path:
+    """The micro world with these parameters, built on first use (one process builds, the others wait)."""
+    out = world_dir(clips, seconds, seed)
     if (out / "manifest.jsonl").is_file():
         return out
-    import fcntl
-
-    # Parallel sweep trials all ask for the same world: one builds it, the others wait and then reuse it.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f"{out.name}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+    with exclusive_build(out, "the micro world"):
         if not (out / "manifest.jsonl").is_file():
             from toolkit.data.world import build_world
 
-            print(f"building the micro world ({world.clips} clips of {world.seconds:g} s, seed {world.seed}) "
-                  f"in {out}")
-            build_world(out, clips=world.clips, seed=world.seed, seconds=world.seconds, progress=progress)
+            print(f"building the micro world ({clips} clips of {seconds:g} s, seed {seed}) in {out}")
+            build_world(out, clips=clips, seed=seed, seconds=seconds, progress=progress)
     return out

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.utils.weights import load_state_dict_file
 
 
 class AlignmentModel(Protocol):
@@ -58,7 +59,6 @@ class _ImageBind:
     name = "imagebind"
 
     def __init__(self, weights: Path):
-        import torch
 
         try:
             from imagebind.data import load_and_transform_audio_data, load_and_transform_video_data
@@ -72,7 +72,7 @@ class _ImageBind:
             ModalityType,
         )
         self.model = imagebind_model.imagebind_huge(pretrained=False).eval()
-        self.model.load_state_dict(torch.load(weights, map_location="cpu"))
+        self.model.load_state_dict(load_state_dict_file(weights))
 
     def embed_video(self, video: str | Path) -> np.ndarray:
         import torch

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Protocol
 import numpy as np
 
 from toolkit.errors import UserError
-from toolkit.utils.atomic import atomic_dir
+from toolkit.utils.build_lock import cached_dir
 from toolkit.utils.paths import cache_root
 
 MICRO_STYLE_CNN = "micro-style-cnn"
+WEIGHTS, CARD, NORM_KEY = "model.safetensors", "card.json", "_norm"
 
 
 class AudioClassifier(Protocol):
@@ -129,12 +131,14 @@ def micro_style_classifier(world: str | Path, settings: StyleCnnSettings | None 
         raise UserError(f"{world}: no manifest.jsonl to train the style classifier on")
     key = hashlib.sha256(manifest.read_bytes() + json.dumps(asdict(settings), sort_keys=True).encode()).hexdigest()
     folder = cache_root() / "classifiers" / f"{MICRO_STYLE_CNN}-{key[:16]}"
-    if not (folder / "model.pt").is_file():
+
+    def build(tmp: Path) -> None:
         print(f"training {MICRO_STYLE_CNN} on {world} (once; cached in {folder})", file=sys.stderr)
         audios, labels = _world_clips(world, manifest, settings.sample_rate)
-        model = train_style_classifier(audios, labels, settings)
-        _save(model, folder)
-    return _load(folder)
+        _save(train_style_classifier(audios, labels, settings), tmp)
+
+    # Sweep workers may ask at once: one trains, the others wait and load (a folder without weights is stale).
+    return _load(cached_dir(folder, build, MICRO_STYLE_CNN, complete=lambda f: (f / WEIGHTS).is_file()))
 
 
 def _world_clips(world: Path, manifest: Path, sample_rate: int) -> tuple[list[np.ndarray], list[str]]:
@@ -155,41 +159,37 @@ def _world_clips(world: Path, manifest: Path, sample_rate: int) -> tuple[list[np
 
 
 def _save(model: StyleCnnClassifier, folder: Path) -> None:
-    import torch
+    """Weights and the normalisation as safetensors, everything else as JSON: no pickle to load back."""
+    from safetensors.torch import save_file
 
-    with atomic_dir(folder) as tmp:
-        torch.save(
-            {
-                "state": model.net.state_dict(),
-                "classes": model.classes,
-                "settings": asdict(model.settings),
-                "norm": model.norm,
-                "val_accuracy": model.val_accuracy,
-            },
-            tmp / "model.pt",
-        )
-        (tmp / "card.json").write_text(
-            json.dumps(
-                {
-                    "name": model.name,
-                    "classes": model.classes,
-                    "val_accuracy": model.val_accuracy if np.isfinite(model.val_accuracy) else None,
-                    "settings": asdict(model.settings),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+    save_file({**model.net.state_dict(), NORM_KEY: torch_tensor(model.norm)}, str(folder / WEIGHTS))
+    card = {
+        "name": model.name,
+        "classes": model.classes,
+        "val_accuracy": model.val_accuracy if np.isfinite(model.val_accuracy) else None,
+        "settings": asdict(model.settings),
+    }
+    (folder / CARD).write_text(json.dumps(card, indent=2) + "\n")
 
 
 def _load(folder: Path) -> StyleCnnClassifier:
+    from safetensors.torch import load_file
+
+    state = load_file(str(folder / WEIGHTS))
+    card = json.loads((folder / CARD).read_text())
+    norm = state.pop(NORM_KEY).numpy()
+    settings = StyleCnnSettings(**card["settings"])
+    net = _build_net(settings.n_mels, len(card["classes"]))
+    net.load_state_dict(state)
+    accuracy = card["val_accuracy"]
+    return StyleCnnClassifier(net, card["classes"], settings, norm, math.nan if accuracy is None else accuracy)
+
+
+def torch_tensor(array: np.ndarray):
+    """A contiguous CPU tensor of `array` (safetensors stores tensors only)."""
     import torch
 
-    blob = torch.load(folder / "model.pt", map_location="cpu", weights_only=False)
-    settings = StyleCnnSettings(**blob["settings"])
-    net = _build_net(settings.n_mels, len(blob["classes"]))
-    net.load_state_dict(blob["state"])
-    return StyleCnnClassifier(net, blob["classes"], settings, blob["norm"], blob["val_accuracy"])
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _build_net(n_mels: int, n_classes: int):

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.utils.weights import load_state_dict_file
 
 
 class EmbeddingModel(Protocol):
@@ -114,14 +115,13 @@ class VggishEmbedding:
     sample_rate = 16000
 
     def __init__(self, weights: str | Path):
-        import torch
 
         path = _existing(weights, "vggish")
         vggish_cls = _optional_import("torchvggish.vggish", "VGGish", "vggish")
         # pretrained=False: never download; the user's state dict is loaded instead. PCA postprocessing needs
         # its own downloaded parameters, so it is off (embeddings are the raw 128-d layer).
         self.model = vggish_cls(urls={}, pretrained=False, preprocess=True, postprocess=False).eval()
-        self.model.load_state_dict(torch.load(path, map_location="cpu"))
+        self.model.load_state_dict(load_state_dict_file(path))
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         import torch
