@@ -10,6 +10,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: one numba cache for the whole run (tests give each test its own user cache, and the
+    commands they start must not each compile librosa), checked or built under the toolkit's lock, so two
+    runs started at once share it safely."""
+    from toolkit.utils.numba_cache import NUMBA_DIR_ENV, numba_cache_dir, prepare_numba_cache
+
+    os.environ[NUMBA_DIR_ENV] = str(prepare_numba_cache(numba_cache_dir()))
+
+
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Point the toolkit's user cache at a per-test directory so tests never share or pollute state."""
