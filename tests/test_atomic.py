@@ -49,6 +49,20 @@ def test_files_and_dirs_get_the_umask_mode_not_private_ones(tmp_path: Path, umas
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
 
 
+def test_files_written_private_inside_an_atomic_dir_come_out_usual(tmp_path: Path, umask_022: None) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    with atomic_dir(tmp_path / "d") as tmp:
+        save_file({"w": torch.zeros(2)}, str(tmp / "w.safetensors"))  # safetensors writes 0600
+        (tmp / "sub").mkdir(mode=0o700)
+        (tmp / "sub" / "x").write_text("x")
+        os.chmod(tmp / "sub" / "x", 0o600)
+    assert (tmp_path / "d" / "w.safetensors").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d" / "sub").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "d" / "sub" / "x").stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_dir_never_leaves_a_gap_without_the_target(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "world"

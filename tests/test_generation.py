@@ -147,3 +147,78 @@ def test_output_must_be_mp4(tiny_dir, tmp_path, capsys):
     video = _video(tmp_path / "in.mp4", 0.5)
     assert main(["generate", str(video), "-o", str(tmp_path / "out.wav"), "--backbone", str(tiny_dir)]) == 2
     assert "out.wav" in capsys.readouterr().err and not (tmp_path / "out.wav").exists()
+
+
+@pytest.fixture
+def restore_threads():
+    """Put torch's and the BLAS pools' thread counts back after a command changed them."""
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores every pool's original count on exit
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def fake_generation(tmp_path, monkeypatch):
+    """`toolkit generate` with the model work replaced: records the thread count generation runs with."""
+    from types import SimpleNamespace
+
+    import toolkit.backbone as backbone_module
+    import toolkit.data.mp4 as mp4
+    import toolkit.generation as generation
+
+    seen = {}
+
+    def generate(backbone, prompts, seconds, **kwargs):
+        seen["threads"] = torch.get_num_threads()
+        return torch.zeros(1, 100)
+
+    monkeypatch.setattr(backbone_module, "load_backbone", lambda name: SimpleNamespace(sample_rate=100))
+    monkeypatch.setattr(generation, "generate_music", generate)
+    monkeypatch.setattr(mp4, "mux_audio", lambda video, audio, rate, out: seen.setdefault("muxed", out))
+    return _video(tmp_path / "in.mp4", 0.5), seen
+
+
+@pytest.mark.parametrize("flag, expected", [(["--threads", "3"], 3), ([], None)])
+def test_generate_computes_with_the_threads_asked_for(fake_generation, restore_threads, tmp_path, flag, expected):
+    from toolkit.cli import main
+    from toolkit.utils.threads import machine_cores
+
+    video, seen = fake_generation
+    torch.set_num_threads(1)
+    assert main(["generate", str(video), "-o", str(tmp_path / "out.mp4"), *flag]) == 0
+    assert seen["threads"] == (expected or machine_cores()) and "muxed" in seen
+
+
+def test_generate_with_a_run_defaults_to_its_train_threads(fake_generation, restore_threads, tmp_path,
+                                                           monkeypatch):
+    from types import SimpleNamespace
+
+    import toolkit.commands.generate as command
+    import toolkit.training.run as run_module
+    from toolkit.cli import main
+
+    video, seen = fake_generation
+    cfg = SimpleNamespace(train=SimpleNamespace(threads=3))
+    monkeypatch.setattr(run_module, "find_checkpoint", lambda ref: "checkpoint")
+    monkeypatch.setattr(run_module, "checkpoint_config", lambda checkpoint: cfg)
+    monkeypatch.setattr(command, "_trained", lambda checkpoint, video: (SimpleNamespace(sample_rate=100), {}))
+    torch.set_num_threads(1)
+    assert main(["generate", str(video), "-o", str(tmp_path / "a.mp4"), "--run", "runs/x"]) == 0
+    assert seen["threads"] == 3
+    assert main(["generate", str(video), "-o", str(tmp_path / "b.mp4"), "--run", "runs/x", "--threads", "2"]) == 0
+    assert seen["threads"] == 2
+
+
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_a_bad_thread_count_exits_2_with_one_line(fake_generation, tmp_path, capsys, threads):
+    from toolkit.cli import main
+
+    video, seen = fake_generation
+    out = tmp_path / "out.mp4"
+    assert main(["generate", str(video), "-o", str(out), "--threads", threads]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: --threads must be a whole number of at least 1, got {threads}"
+    assert not seen and not out.exists()

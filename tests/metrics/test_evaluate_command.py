@@ -104,3 +104,62 @@ def test_missing_folder_and_run_flag_exit_2(tmp_path, capsys):
     assert main(["evaluate", "--run", "abc123"]) == 2
     assert "--run abc123: neither a run folder nor an MLflow run id" in capsys.readouterr().err
     assert main(["evaluate"]) == 2
+
+
+@pytest.fixture
+def restore_threads():
+    """Put torch's and the BLAS pools' thread counts back after a command changed them."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores every pool's original count on exit
+        yield
+    torch.set_num_threads(threads)
+
+
+def test_evaluate_computes_with_the_threads_asked_for(tmp_path, monkeypatch, restore_threads):
+    import torch
+
+    import toolkit.metrics.suite as suite
+    from toolkit.utils.threads import machine_cores
+
+    seen = []
+    monkeypatch.setattr(suite, "evaluate_dirs", lambda *args: seen.append(torch.get_num_threads()) or {})
+    monkeypatch.setattr(suite, "to_json", lambda metrics: "{}\n")
+    torch.set_num_threads(1)
+    folders = ["--generated", str(tmp_path), "--reference", str(tmp_path)]
+    assert main(["evaluate", *folders, "--threads", "3"]) == 0
+    assert main(["evaluate", *folders]) == 0
+    assert seen == [3, machine_cores()]
+
+
+def test_evaluate_run_defaults_to_the_run_s_train_threads(monkeypatch, capsys, restore_threads):
+    from types import SimpleNamespace
+
+    import torch
+
+    import toolkit.training.run as run_module
+    from toolkit.errors import UserError
+
+    seen = []
+
+    def load_run(checkpoint):  # where the model work would start
+        seen.append(torch.get_num_threads())
+        raise UserError("stop here")
+
+    monkeypatch.setattr(run_module, "find_checkpoint", lambda ref: "checkpoint")
+    monkeypatch.setattr(run_module, "checkpoint_config", lambda c: SimpleNamespace(train=SimpleNamespace(threads=3)))
+    monkeypatch.setattr(run_module, "load_run", load_run)
+    torch.set_num_threads(1)
+    assert main(["evaluate", "--run", "runs/x"]) == 2
+    assert main(["evaluate", "--run", "runs/x", "--threads", "2"]) == 2
+    assert seen == [3, 2]
+
+
+@pytest.mark.parametrize("threads", ["0", "-1"])
+def test_a_bad_thread_count_exits_2_with_one_line(tmp_path, capsys, threads):
+    out = tmp_path / "metrics.json"
+    assert main(["evaluate", "--run", str(tmp_path), "--threads", threads, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --threads must be a whole number of at least 1, got {threads}"
+    assert not out.exists()

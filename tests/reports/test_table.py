@@ -125,3 +125,20 @@ def test_lists_of_named_parts_are_labelled_by_their_names() -> None:
     assert group_label('[{"name": "semantic", "feature_dim": 32}, {"name": "rhythm"}]') == "semantic+rhythm"
     assert group_label("[]") == "none"
     assert group_label("True") == "True" and group_label("0.5") == "0.5" and group_label("[1, 2]") == "[1, 2]"
+
+
+def test_the_header_counts_only_complete_trials(records: list[RunRecord], monkeypatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    import toolkit.reports.sweep_report as sweep_report
+
+    records.append(_record(len(records), {"planner.patch_size": 8, "seed": 1}, {"fad": 9.0}, "PRUNED", "at step 2"))
+    records.append(_record(len(records), {"planner.patch_size": 8, "seed": 2}, {}, ""))  # its worker died
+    monkeypatch.setattr(sweep_report, "sweep_runs", lambda spec: records)
+    monkeypatch.chdir(tmp_path)
+    spec = SimpleNamespace(name="patch", group_by=("planner.patch_size",), report_metrics=("fad",),
+                           report_directions={"fad": "minimize"}, path=tmp_path / "patch.yaml", trial="train-evaluate",
+                           experiment=tmp_path / "micro.yaml")
+    note = sweep_report.sweep_table(spec).notes[-1]
+    assert note.startswith("3 configuration(s) from 9 finished trial run(s) of MLflow experiment `patch` "
+                           "(2 pruned or failed, not in the table);")

@@ -54,6 +54,9 @@ def test_a_sweep_killed_mid_trial_resumes_to_its_target(tmp_path: Path, mlflow_t
     sweep.wait()
     before = _trials(tmp_path, "killed")
     assert sorted(t.state.name for t in before) == ["COMPLETE", "COMPLETE", "RUNNING"]
+    left = tmp_path / "trials" / "killed" / f"{before[-1].number:04d}"  # what a real trial had written by now
+    (left / "run" / "checkpoint").mkdir(parents=True)
+    (left / "run" / "checkpoint" / "adapters.safetensors").write_bytes(b"0" * 4096)
 
     (markers / "hold-2").unlink()
     result = cli("sweep", "sweep.yaml", cwd=tmp_path, env={"V2M_DEMO_TRIAL_MARKERS": str(markers)})
@@ -64,6 +67,8 @@ def test_a_sweep_killed_mid_trial_resumes_to_its_target(tmp_path: Path, mlflow_t
     assert len(complete) == 4 and points == {(1.0, 0), (1.0, 1), (2.0, 0), (2.0, 1)}  # none lost, none twice
     killed = next(t for t in after if t.number == before[-1].number)
     assert killed.state == TrialState.FAIL  # the dead worker's trial, re-run as a later trial
+    assert not left.exists()  # its folder went; the complete trials' folders stay
+    assert sorted(p.name for p in left.parent.iterdir()) == [f"{t.number:04d}" for t in complete]
     runs = _finished_runs(tmp_path, "killed")
     assert sorted(r.info.status for r in runs) == ["FAILED"] + ["FINISHED"] * 4
     assert "4 complete, 0 pruned, 0 failed" in result.stdout

@@ -14,7 +14,7 @@ from optuna.trial import TrialState, create_trial
 
 from toolkit.errors import UserError
 from toolkit.sweeps.storage import WORKER_ATTR, open_storage, worker_is_dead
-from toolkit.sweeps.study import _Reporter, fail_stale_trials, progress
+from toolkit.sweeps.study import _Reporter, fail_stale_trials, progress, remove_failed_trial_dirs, trial_dir
 from toolkit.sweeps.trial import TrialResult, get_trial, register_trial
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
@@ -60,6 +60,29 @@ def test_a_trial_whose_process_died_is_failed_and_requeued_at_once(tmp_path: Pat
     assert trials[1].params == trials[0].params
     assert WORKER_ATTR not in trials[1].system_attrs  # the copy is not mistaken for the dead one
     assert progress(study).requeued == 1
+
+
+def test_the_folders_of_failed_and_dead_trials_are_removed(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    storage = _journal(tmp_path, grace=3600)
+    study = optuna.create_study(storage=storage, study_name="s")
+    study.add_trial(create_trial(state=TrialState.COMPLETE, params={"x": 1.0}, distributions=DIST, value=1.0))
+    study.add_trial(create_trial(state=TrialState.FAIL, params={"x": 2.0}, distributions=DIST,
+                                 user_attrs={"fail_reason": "ValueError: boom"}))
+    dead, alive = study.ask(DIST), study.ask(DIST)
+    host = socket.gethostname()
+    storage.set_trial_system_attr(dead._trial_id, WORKER_ATTR, {"host": host, "pid": _dead_pid()})
+    storage.set_trial_system_attr(alive._trial_id, WORKER_ATTR, {"host": host, "pid": os.getppid()})
+    folders = [trial_dir(tmp_path, "s", n) for n in range(4)]
+    for folder in folders:
+        (folder / "checkpoint").mkdir(parents=True)
+        (folder / "checkpoint" / "adapters.safetensors").write_bytes(b"0" * 1024)
+    fail_stale_trials(study)  # the dead worker's trial 2 → FAIL, re-queued as trial 4
+    assert remove_failed_trial_dirs(study, tmp_path, "s") == 2
+    assert [f.exists() for f in folders] == [True, False, False, True]  # complete and running ones stay
+    assert folders[0] == tmp_path / "trials" / "s" / "0000"
 
 
 def test_a_silent_heartbeat_marks_a_trial_stale_after_the_grace_period(tmp_path: Path) -> None:

@@ -88,3 +88,21 @@ def test_missing_or_foreign_folders_are_user_errors(tmp_path):
         find_checkpoint(tmp_path / "empty")
     with pytest.raises(UserError, match="neither a run folder nor an MLflow run id"):
         find_checkpoint("not-a-run")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_checkpoint_files_get_the_usual_mode(backbone, tmp_path, umask):
+    import os
+    import stat
+
+    attached = _perturbed(backbone)
+    previous = os.umask(umask)
+    try:
+        path = save_checkpoint(tmp_path / "checkpoint", attached, {"name": "x"}, 1)
+    finally:
+        os.umask(previous)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    assert {p.name for p in files} >= {"adapters.safetensors", "adapter_model.safetensors", "state.json"}
+    assert {p.relative_to(path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {
+        p.relative_to(path).as_posix(): oct(0o666 & ~umask) for p in files}  # safetensors alone wrote 0600
+    assert all(stat.S_IMODE(d.stat().st_mode) == 0o777 & ~umask for d in [path, *path.rglob("*")] if d.is_dir())

@@ -36,6 +36,7 @@ train:
 def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
     from toolkit.cli import main
     from toolkit.data.video import probe_video
+    from toolkit.training.loop import Loop
 
     world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=6)
     run = client.get_run(run_id)
@@ -49,10 +50,22 @@ def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
     assert {"checkpoint/adapters.safetensors", "checkpoint/config.yaml", "checkpoint/lora"} <= artifacts
 
     run_dir = run.data.tags["v2m.run_dir"]
-    assert main(["train", "--resume", run_id, "train.steps=6"]) == 0
-    state = json.loads((tmp_path / run_dir / "checkpoint" / "state.json").read_text())
-    assert state["step"] == 6 and state["mlflow_run_id"] == run_id
+    real_step = Loop.train_step
+
+    def interrupted_at_step_8(self, step):  # Ctrl-C in step 8: steps 5-7 ran, the checkpoint holds 6
+        if step == 7:
+            raise KeyboardInterrupt
+        return real_step(self, step)
+
+    monkeypatch.setattr(Loop, "train_step", interrupted_at_step_8)
+    assert main(["train", "--resume", run_id, "train.steps=8"]) == 130
+    monkeypatch.setattr(Loop, "train_step", real_step)
+    assert client.get_run(run_id).info.status == "KILLED"
     assert [m.step for m in client.get_metric_history(run_id, "loss")] == [1, 2, 3, 4, 5, 6]
+    assert main(["train", "--resume", run_id, "train.steps=8"]) == 0
+    state = json.loads((tmp_path / run_dir / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 8 and state["mlflow_run_id"] == run_id
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == [1, 2, 3, 4, 5, 6, 7, 8]  # step 7 once
 
     video = next(p for p in sorted((world / "clips").glob("*.mp4")))
     out = tmp_path / "out.mp4"
@@ -75,5 +88,5 @@ def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
     assert logged["test/fad"] == pytest.approx(metrics["fad"]) and "test/rtf" in logged
 
     capsys.readouterr()
-    assert main(["train", "--resume", run_dir, "train.steps=6"]) == 2
-    assert "already at step 6" in capsys.readouterr().err
+    assert main(["train", "--resume", run_dir, "train.steps=8"]) == 2
+    assert "already at step 8" in capsys.readouterr().err

@@ -39,24 +39,32 @@ def add_parser(subparsers) -> None:
         "--embedding-weights", type=Path, help="local weights for vggish, panns-cnn14 or clap"
     )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.add_argument(
+        "--threads", type=int, metavar="N",
+        help="CPU threads (default: with --run, the run's train.threads when set; else the machine's cores)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from toolkit.config.sections.evaluation import EvalConfig
     from toolkit.metrics.suite import evaluate_dirs, to_json
+    from toolkit.utils.threads import check_threads, configured_threads, use_threads
 
+    if args.threads is not None:
+        check_threads(args.threads)
     if args.out is not None:
         check_output_file(args.out, "--out")  # fail now, not after the metrics
     if args.run_id is not None:
         from toolkit.training.evaluation import evaluate_run
 
-        _emit(to_json(evaluate_run(args.run_id)), args.out)
+        _emit(to_json(evaluate_run(args.run_id, threads=args.threads)), args.out)
         return 0
     if args.generated is None or args.reference is None:
         raise UserError("evaluate needs --generated DIR and --reference DIR (or --run RUN_ID)")
     if args.bootstrap < 1:
         raise UserError(f"--bootstrap must be at least 1, got {args.bootstrap}")
+    use_threads(args.threads or configured_threads())
     config = EvalConfig(
         embedding=args.embedding,
         embedding_weights=str(args.embedding_weights) if args.embedding_weights else None,

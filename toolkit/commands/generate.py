@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import UserError
 from toolkit.utils.atomic import check_output_file
+
+if TYPE_CHECKING:
+    from toolkit.training.checkpoint import Checkpoint
 
 
 def add_parser(subparsers) -> None:
@@ -36,6 +40,10 @@ def add_parser(subparsers) -> None:
         help="a trained run (MLflow run id, run folder or checkpoint folder) whose adapters to use",
     )
     parser.add_argument("--window-seconds", type=float, default=8.0, help="length of one generation window")
+    parser.add_argument(
+        "--threads", type=int, metavar="N",
+        help="CPU threads (default: the run's train.threads when set, else the machine's cores)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -44,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.data.mp4 import mux_audio
     from toolkit.data.video import probe_video
     from toolkit.generation import generate_music
+    from toolkit.utils.threads import check_threads, configured_threads, use_threads
 
+    if args.threads is not None:
+        check_threads(args.threads)
     video, output = Path(args.video), Path(args.output)
     if output.suffix.lower() != ".mp4":
         raise UserError(f"{output}: output must be an .mp4 file")
@@ -61,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if args.run_ref:
         if args.backbone is not None:
             raise UserError("--backbone: not with --run (the run names its own backbone)")
-        backbone, trained = _trained(args.run_ref, video)
+        from toolkit.training.run import checkpoint_config, find_checkpoint
+
+        checkpoint = find_checkpoint(args.run_ref)
+        use_threads(args.threads or configured_threads(checkpoint_config(checkpoint)))  # before any model work
+        backbone, trained = _trained(checkpoint, video)
     else:
+        use_threads(args.threads or configured_threads())
         backbone = load_backbone(args.backbone or "micro")
     audio = generate_music(
         backbone,
@@ -82,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trained(run_ref: str, video: Path) -> tuple[object, dict]:
+def _trained(checkpoint: Checkpoint, video: Path) -> tuple[object, dict]:
     """The run's backbone, and `generate_music` kwargs: its adapters, the video's features, their fps and the
     run's sampling settings."""
     from toolkit.conditioners import collate_features
@@ -90,7 +106,7 @@ def _trained(run_ref: str, video: Path) -> tuple[object, dict]:
     from toolkit.training.data import clip_features
     from toolkit.training.run import load_run
 
-    cfg, attached, _ = load_run(run_ref)
+    cfg, attached, _ = load_run(checkpoint)
     keys = attached.feature_keys
     features = None
     if keys:

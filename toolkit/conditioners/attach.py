@@ -135,7 +135,8 @@ class AttachedModel(nn.Module):
         return self
 
 
-def _entry_names(specs: Sequence[Mapping[str, Any]]) -> list[str]:
+def entry_names(specs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The attached name of each spec: its `name`, or `name_2`, `name_3`... for repeats."""
     names, seen = [], {}
     for i, spec in enumerate(specs):
         if not isinstance(spec, Mapping) or "name" not in spec:
@@ -159,7 +160,7 @@ def attach(backbone: Any, specs: Sequence[Mapping[str, Any]], fps: float | None 
         specs = OmegaConf.to_container(specs, resolve=True)
     built: dict[str, Conditioner] = {}
     try:
-        for key, spec in zip(_entry_names(specs), specs, strict=True):
+        for key, spec in zip(entry_names(specs), specs, strict=True):
             kwargs = {k: v for k, v in spec.items() if k != "name"}
             name = str(spec["name"])
             takes_fps = "fps" in inspect.signature(conditioner_class(name)).parameters

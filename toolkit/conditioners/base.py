@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from toolkit.config.ranges import Range, check_ranges
+
 # Where a conditioner attaches (see `toolkit.conditioners.hooks`): an extra gated cross-attention, a signal
 # added to hidden states entering chosen layers, the text memory the decoder already reads, the backbone's own
 # weights (LoRA), scale/shift for diffusion heads, and a plan-and-refine head (which replaces the sampler).
@@ -30,6 +32,13 @@ class Conditioner(nn.Module):
     name: ClassVar[str]
     features: ClassVar[tuple[str, ...]] = ()
     hook: ClassVar[str] = ""
+    ranges: ClassVar[dict[str, Range]] = {}  # numeric kwargs → allowed values; checked before any model is built
+
+    @classmethod
+    def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
+        """Refuse kwargs that break the class's rules (`ranges`; subclasses add others), without a backbone:
+        config loading calls it so a bad value fails before anything is built; `__init__` calls it too."""
+        check_ranges(kwargs, cls.ranges, where)
 
     def __init__(self, backbone: Any) -> None:
         super().__init__()

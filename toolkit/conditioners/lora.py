@@ -16,6 +16,7 @@ from torch import nn
 
 from toolkit.conditioners.base import Conditioner, decoder_layer_indices
 from toolkit.conditioners.registry import register_conditioner
+from toolkit.config.ranges import Range
 from toolkit.errors import UserError
 
 ATTENTION = {"self": "self_attn", "cross": "encoder_attn"}
@@ -46,6 +47,7 @@ class LoraConditioner(Conditioner):
     """
 
     hook = "weights"
+    ranges = {"rank": Range(1), "text_encoder_rank": Range(1), "dropout": Range(0, 1, high_inclusive=False)}
 
     def __init__(
         self,
@@ -71,8 +73,7 @@ class LoraConditioner(Conditioner):
                 f"lora: attention must be a non-empty subset of {sorted(ATTENTION)} and projections of "
                 f"{list(PROJECTIONS)}; got {list(attention)}, {list(projections)}"
             )
-        if rank < 1:
-            raise UserError(f"lora.rank must be ≥ 1, got {rank}")
+        self.check_config({"rank": rank, "text_encoder_rank": text_encoder_rank, "dropout": dropout}, "lora")
         ids = decoder_layer_indices(len(backbone.decoder_layers), layers, "lora")
         targets = decoder_targets(ids, attention, projections)
         rank_pattern, alpha_pattern = {}, {}

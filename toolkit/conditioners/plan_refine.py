@@ -11,6 +11,7 @@ patch. It adds no hook to the backbone, so attaching it changes no logit; it rep
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ import torch
 
 from toolkit.conditioners.base import Conditioner
 from toolkit.conditioners.registry import register_conditioner
+from toolkit.config.ranges import Range
 from toolkit.errors import UserError
 from toolkit.planning.bottleneck import PlanBottleneck, parse_levels
 from toolkit.planning.flow import flow_matching_loss
@@ -39,6 +41,29 @@ class PlanRefine(Conditioner):
     or "data", see `LocDiT`)."""
 
     hook = "plan"
+    ranges = {
+        "patch_size": Range(1, MAX_PATCH),  # RITE and Loc-DiT hold positions for at most MAX_PATCH frames
+        "plan_dim": Range(1, 4096),
+        "rite_layers": Range(0, 64),
+        "dit_width": Range(1, 8192),
+        "dit_layers": Range(1, 64),
+        "euler_steps": Range(1, 10000),
+        "noise_samples": Range(1, 256),
+    }
+
+    @classmethod
+    def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
+        """The ranges, widths divisible by their heads, a known `prediction` and parsable `fsq_levels`."""
+        super().check_config(kwargs, where)
+        defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items() if k != "backbone"}
+        given = {**defaults, **kwargs}
+        for width, heads in (("plan_dim", "rite_heads"), ("dit_width", "dit_heads")):
+            w, h = given[width], given[heads]
+            if not isinstance(h, int) or isinstance(h, bool) or h < 1 or w % h:
+                raise UserError(f"{where}.{width}/{heads}: the width {w} must be a multiple of the heads {h}")
+        if given["prediction"] not in PREDICTIONS:
+            raise UserError(f"{where}.prediction: must be one of {PREDICTIONS}, got {given['prediction']!r}")
+        parse_levels(given["fsq_levels"])
 
     def __init__(
         self,
@@ -56,21 +81,13 @@ class PlanRefine(Conditioner):
         prediction: str = "velocity",
     ) -> None:
         super().__init__(backbone)
-        if not 1 <= int(patch_size) <= MAX_PATCH:
-            raise UserError(f"planner.patch_size must be in [1, {MAX_PATCH}], got {patch_size}")
-        if int(euler_steps) < 1:
-            raise UserError(f"planner.euler_steps must be ≥ 1, got {euler_steps}")
-        if int(noise_samples) < 1:
-            raise UserError(f"planner.noise_samples must be ≥ 1, got {noise_samples}")
-        for width, heads, what in ((plan_dim, rite_heads, "plan_dim/rite_heads"),
-                                   (dit_width, dit_heads, "dit_width/dit_heads")):
-            if heads < 1 or width % heads:
-                raise UserError(f"planner.{what}: the width {width} must be a multiple of the heads {heads}")
+        self.check_config(dict(patch_size=patch_size, fsq_levels=fsq_levels, plan_dim=plan_dim,
+                               rite_layers=rite_layers, rite_heads=rite_heads, dit_width=dit_width,
+                               dit_layers=dit_layers, dit_heads=dit_heads, euler_steps=euler_steps,
+                               noise_samples=noise_samples, prediction=prediction), "planner")
         self.patch_size, self.euler_steps, self.noise_samples = int(patch_size), int(euler_steps), int(noise_samples)
         self.bottleneck = PlanBottleneck(backbone.hidden_size, plan_dim, parse_levels(fsq_levels))
         self.rite = RITE(plan_dim, rite_layers, rite_heads, MAX_PATCH)
-        if prediction not in PREDICTIONS:
-            raise UserError(f"planner.prediction must be one of {PREDICTIONS}, got {prediction!r}")
         self.dit = LocDiT(backbone.latent_dim, plan_dim, dit_width, dit_layers, dit_heads, MAX_PATCH, prediction)
         # per-channel statistics of the codec latents (set from the training clips), so Loc-DiT sees unit scale
         self.register_buffer("latent_mean", torch.zeros(backbone.latent_dim))

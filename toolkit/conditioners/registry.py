@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from toolkit.conditioners.base import HOOK_POINTS, Conditioner
@@ -27,11 +28,29 @@ available_conditioners = CONDITIONERS.names
 conditioner_class = CONDITIONERS.get
 
 
+def check_spec(spec: Mapping[str, Any], where: str) -> None:
+    """Without a backbone: `spec["name"]` is registered, its class accepts the other keys as kwargs, and they
+    pass the class's own rules (`Conditioner.check_config`). `where` (e.g. `conditioners[0]`) prefixes errors."""
+    if not isinstance(spec, Mapping) or "name" not in spec:
+        raise UserError(f"{where}: each entry needs a `name` (got {spec!r})")
+    try:
+        cls = conditioner_class(str(spec["name"]))
+    except UserError as err:
+        raise UserError(f"{where}: {err}") from None
+    kwargs = {k: v for k, v in spec.items() if k != "name"}
+    _bind(cls, None, kwargs, where)
+    cls.check_config(kwargs, where)
+
+
 def build_conditioner(name: str, backbone: Any, **kwargs: Any) -> Conditioner:
     """Build (not attach) the conditioner registered as `name`; unknown or mistyped kwargs → `UserError`."""
     cls = conditioner_class(name)
+    _bind(cls, backbone, kwargs, f"conditioners.{name}")
+    return cls(backbone, **kwargs)
+
+
+def _bind(cls: type[Conditioner], backbone: Any, kwargs: Mapping[str, Any], where: str) -> None:
     try:
         inspect.signature(cls).bind(backbone, **kwargs)
     except TypeError as err:
-        raise UserError(f"conditioners.{name}: {err}") from None
-    return cls(backbone, **kwargs)
+        raise UserError(f"{where}: {err}") from None

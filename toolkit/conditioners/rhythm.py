@@ -35,6 +35,7 @@ from toolkit.conditioners.hooks.in_attention import add_in_attention
 from toolkit.conditioners.init import zero_linear
 from toolkit.conditioners.registry import register_conditioner
 from toolkit.conditioners.resample import frame_positions, hold_last, resample_mask, resample_time
+from toolkit.config.ranges import Range
 from toolkit.errors import UserError
 
 
@@ -65,6 +66,7 @@ class RhythmConditioner(Conditioner):
 
     features = ("interframe.distance",)
     hook = "in_attention"
+    ranges = {"block_size": Range(1), "coverage": Range(0, 1, low_inclusive=False), "context": Range(0)}
 
     def __init__(
         self,
@@ -77,13 +79,7 @@ class RhythmConditioner(Conditioner):
         normalise: bool = False,
     ) -> None:
         super().__init__(backbone)
-        if block_size < 1 or not 0 < coverage <= 1:
-            raise UserError(
-                "conditioners.rhythm: block_size must be ≥ 1 and coverage in (0, 1], "
-                f"got {block_size}, {coverage}"
-            )
-        if context < 0:
-            raise UserError(f"conditioners.rhythm.context must be ≥ 0, got {context}")
+        self.check_config({"block_size": block_size, "coverage": coverage, "context": context}, "conditioners.rhythm")
         self.block_size, self.coverage = int(block_size), float(coverage)
         if not isinstance(normalise, bool):
             raise UserError(f"conditioners.rhythm.normalise must be true or false, got {normalise!r}")

@@ -29,7 +29,20 @@ def read_yaml_mapping(path: str | Path, kind: str = "config") -> dict[str, Any]:
         raise UserError(f"{path}:{where} invalid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping of keys at the top level")
+    _check_key_names(raw, path, "")
     return raw
+
+
+def _check_key_names(tree: Any, path: Path, prefix: str) -> None:
+    """Keys must be names: YAML reads `~:` or `null:` as a None key and `yes:` as True, which OmegaConf
+    cannot hold (it would raise a traceback deep in a merge)."""
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        if isinstance(tree, dict) and not isinstance(key, str):
+            where = f" under {prefix.rstrip('.')}" if prefix else ""
+            raise UserError(f"{path}: key {yaml.safe_dump(key).splitlines()[0]}{where} is not a name "
+                            "(quote it if it is meant as text)")
+        _check_key_names(value, path, f"{prefix}{key}.")
 
 
 def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfig:
@@ -39,6 +52,8 @@ def read_yaml_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> DictConfi
     if resolved in _seen:
         raise UserError(f"{path}: `extends` cycle ({' -> '.join(p.name for p in (*_seen, resolved))})")
     raw = read_yaml_mapping(path)
+    if not raw:  # an empty file would silently run every default
+        raise UserError(f"{path}: empty experiment file (give at least `name:`, or `extends:` a base)")
     base = raw.pop("extends", None)
     if base is not None and not isinstance(base, str):
         raise UserError(f"{path}: extends must be a file path, got {base!r}")

@@ -33,9 +33,10 @@ def sweep_table(spec) -> AblationTable:
         from toolkit.sweeps.demo_trial import DEMO_NOTE
 
         table.notes.append(f"DEMO — {DEMO_NOTE}.")
-    counted = sum(r.state in ("COMPLETE", "PRUNED", "FAIL") for r in records)
-    table.notes.append(f"{len(table.rows)} configuration(s) from {counted} finished trial run(s) of MLflow "
-                       f"experiment `{spec.name}`; trial: `{spec.trial}`; experiment file: "
+    finished = sum(r.state == "COMPLETE" for r in records)  # only these are in the table
+    others = f" ({len(table.failures)} pruned or failed, not in the table)" if table.failures else ""
+    table.notes.append(f"{len(table.rows)} configuration(s) from {finished} finished trial run(s) of MLflow "
+                       f"experiment `{spec.name}`{others}; trial: `{spec.trial}`; experiment file: "
                        f"`{_shown(spec.experiment)}`.")
     return table
 

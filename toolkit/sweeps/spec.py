@@ -32,6 +32,10 @@ SAMPLERS = ("grid", "tpe", "random")
 PRUNERS = ("none", "median", "hyperband")
 DEFAULT_TRIAL = "train-evaluate"
 DEFAULT_TRIALS = 20  # target for tpe/random when the file gives none; a grid defaults to its size
+# What `train-evaluate` reports: the metrics suite's and the trainer's metrics (the names `KNOWN_DIRECTIONS`
+# lists for them) and parameter counts. A trial may declare its own as a `metrics` attribute; names ending
+# in `*` are prefixes. A trial that declares none is not checked.
+TRAIN_EVALUATE_METRICS = (*KNOWN_DIRECTIONS, "params_*")
 
 _SCHEMA: dict[str, Any] = {
     "name": None,
@@ -168,6 +172,7 @@ class _Reader:
         if not isinstance(trial, str):
             raise self.fail("trial", f"expected the name of a registered trial, got {trial!r}")
         metrics, directions = self._objective()
+        self._check_reported(trial, metrics)
         params, fixed = self._params(experiment)
         sampler = self._sampler()
         study = self._study(sampler, params, n_trials)
@@ -210,9 +215,27 @@ class _Reader:
                 raise self.fail("objective.directions", f"{direction!r} is not minimize or maximize")
         return tuple(metrics), tuple(directions)
 
-    def _params(self, experiment: Path) -> tuple[dict[str, Distribution], dict[str, Any]]:
-        from toolkit.config import load_config
+    def _check_reported(self, trial: str, metrics: tuple[str, ...]) -> None:
+        """Each objective metric is one the trial reports, so a typo fails now, not as a failed trial."""
+        from toolkit.sweeps.trial import get_trial
 
+        try:
+            reported = getattr(get_trial(trial), "metrics", None)
+        except UserError as err:
+            raise self.fail("trial", str(err)) from None
+        if reported is None and trial == DEFAULT_TRIAL:
+            reported = TRAIN_EVALUATE_METRICS
+        if reported is None:
+            return
+        exact = [n for n in reported if not n.endswith("*")]
+        prefixes = [n[:-1] for n in reported if n.endswith("*")]
+        for name in metrics:
+            if name not in exact and not any(name.startswith(p) for p in prefixes):
+                close = difflib.get_close_matches(name, exact, n=1)
+                hint = f" — did you mean {close[0]}?" if close else f" (one of: {', '.join(reported)})"
+                raise self.fail("objective.metrics", f"trial {trial!r} reports no metric {name!r}{hint}")
+
+    def _params(self, experiment: Path) -> tuple[dict[str, Distribution], dict[str, Any]]:
         section = self.raw.get("params")
         if not isinstance(section, dict) or not section:
             raise self.fail("params", "expected a mapping of config keys to choice(...), interval(...), ...")
@@ -225,20 +248,30 @@ class _Reader:
                     params[key] = parse(text)
                 except SweepSyntaxError as err:
                     raise self.fail(f"params.{key}", f"malformed {text!r}: {err}") from None
-                examples = params[key].examples()
             elif isinstance(text, str) and re.match(r"\s*\w+\s*\(", text):
                 raise self.fail(f"params.{key}", f"unknown function in {text!r} (choice, range, interval, int, tag)")
             else:
                 fixed[key] = text
-                examples = (text,)
-            for value in examples:  # each value must be accepted by the experiment's schema
-                try:
-                    load_config(experiment, [f"{key}={format_value(value)}"])
-                except UserError as err:
-                    raise self.fail(f"params.{key}", str(err)) from None
+        # Every trial runs the fixed values plus one of each param's: check each value that way, so a bad one
+        # fails now rather than as a failed trial (values combined across params are checked when trials run).
+        base: list[str] = []
+        for key, value in fixed.items():
+            base.append(f"{key}={format_value(value)}")
+            self._loads(experiment, base, key)
+        for key, distribution in params.items():
+            for value in distribution.examples():
+                self._loads(experiment, [*base, f"{key}={format_value(value)}"], key)
         if not params:
             raise self.fail("params", "nothing to sweep: no choice(...), range(...) or interval(...)")
         return params, fixed
+
+    def _loads(self, experiment: Path, overrides: list[str], key: str) -> None:
+        from toolkit.config import load_config
+
+        try:
+            load_config(experiment, overrides)
+        except UserError as err:
+            raise self.fail(f"params.{key}", str(err)) from None
 
     def _sampler(self) -> SamplerSpec:
         section = (self.raw.get("study") or {}).get("sampler") or {}

@@ -12,11 +12,16 @@ What counts towards the target:
 RUNNING and WAITING trials are work in hand: a worker starts a new trial only when counted + running +
 waiting is below the target, and always picks up a WAITING one first. So a killed sweep finishes where it
 stopped, and a finished one runs nothing.
+
+Each trial works in `trials/<sweep>/<number>`. A FAIL trial's folder is deleted (its re-queued copy, if any,
+runs in a folder of its own; what a failure is worth keeping is its reason): workers delete them before
+each trial, so a killed sweep's half-written checkpoints go when it is resumed.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
 import warnings
@@ -141,6 +146,22 @@ def open_study(spec: SweepSpec, storage: BaseStorage, worker_index: int = 0) -> 
     return study
 
 
+def trial_dir(workdir: Path, sweep: str, number: int) -> Path:
+    """The folder trial `number` of sweep `sweep` works in."""
+    return Path(workdir) / "trials" / sweep / f"{number:04d}"
+
+
+def remove_failed_trial_dirs(study: optuna.Study, workdir: Path, sweep: str) -> int:
+    """Delete the folders of FAIL trials (the module docstring says why); returns how many went."""
+    removed = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        folder = trial_dir(workdir, sweep, trial.number)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def fail_stale_trials(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -173,13 +194,13 @@ class Objective:
             self.log(f"trial {trial.number} [{label}]: skipped, trial {duplicate} has these parameters")
             return None  # Optuna records FAIL; not counted
         cfg = load_config(self.spec.experiment, self.spec.overrides(values))
-        trial_dir = self.workdir / "trials" / self.spec.name / f"{trial.number:04d}"
+        workdir = trial_dir(self.workdir, self.spec.name, trial.number)
         start = time.perf_counter()
         self.log(f"trial {trial.number} [{label}]: started")
         with tracking.trial_run(self.experiment_id, self.parent_run_id, trial.number, to_dict(cfg), values) as run:
             trial.set_user_attr("mlflow_run_id", run.run_id)
             try:
-                result = self.trial_fn(cfg, _Reporter(trial, run, self.spec), trial_dir)
+                result = self.trial_fn(cfg, _Reporter(trial, run, self.spec), workdir)
                 objective = self._objective_values(result)
             except optuna.TrialPruned as err:
                 run.stop("PRUNED", str(err) or "pruned")
@@ -258,6 +279,7 @@ def run_worker(spec: SweepSpec, storage: BaseStorage, workdir: Path, experiment_
     ran = duplicates_in_a_row = 0
     while True:
         fail_stale_trials(study)
+        remove_failed_trial_dirs(study, workdir, spec.name)
         state = progress(study)
         if state.waiting == 0 and state.counted + state.running >= spec.study.n_trials:
             return ran

@@ -18,7 +18,14 @@ from toolkit.errors import UserError
 from toolkit.sweeps import tracking
 from toolkit.sweeps.spec import SweepSpec
 from toolkit.sweeps.storage import journal_path, masked_url, open_storage
-from toolkit.sweeps.study import Progress, open_study, progress, requeued_numbers, run_worker
+from toolkit.sweeps.study import (
+    Progress,
+    open_study,
+    progress,
+    remove_failed_trial_dirs,
+    requeued_numbers,
+    run_worker,
+)
 from toolkit.sweeps.trial import get_trial
 
 
@@ -68,6 +75,7 @@ def run_sweep(spec: SweepSpec, workers: int = 1, storage_url: str | None = None,
         raise
     finally:
         _close_dead_runs(study)
+        remove_failed_trial_dirs(study, workdir, spec.name)  # e.g. the trial a Ctrl-C just re-queued
         tracking.end_study_run(parent, status)
     return progress(study)
 

@@ -77,15 +77,20 @@ def evaluate_generated(cfg: Any, items: list, generated: Path) -> dict:
     return suite.evaluate_pairs(pairs, config, notes, classifier_world=world, report=lambda m: None)
 
 
-def evaluate_run(ref: str, out: Path | None = None, split: str = "test") -> dict[str, Any]:
+def evaluate_run(ref: str, out: Path | None = None, split: str = "test", threads: int | None = None) -> dict[str, Any]:
     """Load run `ref` (run folder, checkpoint folder or MLflow run id), generate its `split`, evaluate, and log
-    the numeric metrics to the run's MLflow run (when it has one). Returns the flat metrics dict."""
+    the numeric metrics to the run's MLflow run (when it has one). Returns the flat metrics dict.
+
+    Computes with `threads` CPU threads (default: the run's `train.threads` when set, else the machine's)."""
     from toolkit.errors import UserError
     from toolkit.prepare import prepare
     from toolkit.sweeps.tracking import numeric_metrics
-    from toolkit.training.run import load_run
+    from toolkit.training.run import checkpoint_config, find_checkpoint, load_run
+    from toolkit.utils.threads import configured_threads, use_threads
 
-    cfg, attached, checkpoint = load_run(ref)
+    checkpoint = find_checkpoint(ref)
+    use_threads(threads or configured_threads(checkpoint_config(checkpoint)))  # before the backbone loads
+    cfg, attached, checkpoint = load_run(checkpoint)
     items = prepare(cfg, progress=False).split(split)
     if not items:
         raise UserError(f"data.splits.{split}: the {split} split of run {ref} is empty; nothing to evaluate")
@@ -99,7 +104,7 @@ def evaluate_run(ref: str, out: Path | None = None, split: str = "test") -> dict
     if run_id:
         from toolkit.training.tracking import TrainingRun
 
-        tracked = TrainingRun(str(cfg.name), checkpoint.path.parent, run_id)
+        tracked = TrainingRun(str(cfg.name), checkpoint.path.parent, run_id, checkpoint=checkpoint.path)
         tracked.log_metrics(checkpoint.step, {f"{split}/{k}": v for k, v in numeric_metrics(metrics).items()})
         tracked.end()
         print(f"logged {split} metrics to MLflow run {run_id}", file=sys.stderr)

@@ -60,11 +60,12 @@ def checkpoint_config(checkpoint: Checkpoint, overrides: list[str] | None = None
     return load_config(checkpoint.path / "config.yaml", overrides)
 
 
-def load_run(ref: str | Path, what: str = "--run") -> tuple[Any, Any, Any]:
-    """`(cfg, attached, checkpoint)`: the run's backbone with its trained adapters loaded (eval mode)."""
+def load_run(ref: str | Path | Checkpoint, what: str = "--run") -> tuple[Any, Any, Any]:
+    """`(cfg, attached, checkpoint)`: the run's backbone with its trained adapters loaded (eval mode). `ref`
+    may be a `Checkpoint` already found (a caller that read its config first, e.g. for the thread count)."""
     from toolkit.training.model import attach_adapters, load_experiment_backbone
 
-    checkpoint = find_checkpoint(ref, what)
+    checkpoint = ref if isinstance(ref, Checkpoint) else find_checkpoint(ref, what)
     cfg = checkpoint_config(checkpoint)
     attached = attach_adapters(cfg, load_experiment_backbone(cfg))
     checkpoint.load_into(attached)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from toolkit.errors import UserError
+from toolkit.utils.threads import use_threads
 
 CHECKPOINT = "checkpoint"
+NOTHING_TO_TRAIN = "nothing to train (list conditioners or set lora.enabled=true)"
 
 
 @dataclass
@@ -64,16 +64,16 @@ def train(
     from toolkit.training.stages import plan_stages
 
     tc = cfg.train
+    check_trainable(cfg, resume)  # before the world, features or backbone are built
     if tc.threads:
-        torch.set_num_threads(int(tc.threads))
-    _check(tc)
+        use_threads(int(tc.threads))
     prepared = prepare(cfg, progress=tc.progress)
     if backbone is None:
         backbone = load_experiment_backbone(cfg)
     attached = attach_adapters(cfg, backbone)
     try:
-        if not attached.conditioners or not attached.trainable_parameters():
-            raise UserError("conditioners: nothing to train (list conditioners or set lora.enabled=true)")
+        if not attached.trainable_parameters():
+            raise UserError(f"conditioners: {NOTHING_TO_TRAIN}")
         keys, head = attached.feature_keys, attached.plan_head
         sets = {}
         for split in ("train", "val"):
@@ -94,11 +94,6 @@ def train(
             resume.load_into(attached)
             loop.load_state_dict(resume.trainer_state())
             start = resume.step
-            if start >= int(tc.steps):
-                raise UserError(
-                    f"train.steps={tc.steps}: the checkpoint is already at step {start}; "
-                    "raise train.steps to train further"
-                )
             run_dir = Path(run_dir or resume.path.parent)
         run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg)
         counts = parameter_counts(attached)
@@ -110,16 +105,16 @@ def train(
         attached.detach()
 
 
-def _check(tc: Any) -> None:
-    if tc.batch_size < 1:
-        raise UserError(f"train.batch_size must be ≥ 1, got {tc.batch_size}")
-    if tc.lr <= 0:
-        raise UserError(f"train.lr must be positive, got {tc.lr}")
-    if tc.crop_seconds <= 0:
-        raise UserError(f"train.crop_seconds must be positive, got {tc.crop_seconds}")
-    for key in ("text_dropout", "video_dropout", "paraphrase_prob"):
-        if not 0 <= tc[key] <= 1:
-            raise UserError(f"train.{key} must be in [0, 1], got {tc[key]}")
+def check_trainable(cfg: Any, resume: Any = None) -> None:
+    """What only training needs, checked without building anything: something to train, and steps left past
+    a resumed checkpoint. (Value ranges and stages were checked when the config loaded.)"""
+    from toolkit.config.sections.conditioners import adapter_specs
+
+    if not adapter_specs(cfg):
+        raise UserError(f"conditioners: {NOTHING_TO_TRAIN}")
+    if resume is not None and resume.step >= int(cfg.train.steps):
+        raise UserError(f"train.steps={cfg.train.steps}: the checkpoint is already at step {resume.step}; "
+                        "raise train.steps to train further")
 
 
 def _run(cfg, loop, start, run_dir, counts, resume, track, report) -> TrainResult:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.sweeps.trial import Report, TrialResult, register_trial
+from toolkit.utils.threads import use_threads
 
 KEPT_CLIPS = 3
 
 
 @register_trial("train-evaluate")
 def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
-    import torch
-
     from toolkit.config.sections.conditioners import adapter_specs
     from toolkit.errors import UserError
     from toolkit.prepare import prepare
@@ -33,7 +32,7 @@ def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
         raise UserError("data.splits.test: the test split is empty; nothing to evaluate")
     if result is None:
         if cfg.train.threads:  # as `train` would have set it
-            torch.set_num_threads(int(cfg.train.threads))
+            use_threads(int(cfg.train.threads))
         attached = attach_adapters(cfg, load_experiment_backbone(cfg)).eval()
         counts = parameter_counts(attached)
     else:

@@ -53,7 +53,8 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     """Yield a temporary directory beside `target`; on success it replaces `target` as a whole.
 
     An old `target` is renamed aside before the new one moves in and deleted only after, so `target` is
-    missing for no longer than between two renames. The directory gets the usual `0o777 & ~umask` mode.
+    missing for no longer than between two renames. The directory and its files get the usual modes
+    (`0o777 & ~umask`, `0o666 & ~umask`), whatever the writers inside used.
     """
     # Resolved, so that "." or "sub/.." name a real entry of a real parent (the temp dir goes beside it).
     target = Path(target).resolve()
@@ -64,7 +65,7 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     aside: Path | None = None
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())
+        _usual_modes(tmp)
         try:
             if target.exists():
                 # Renaming a directory onto an empty one is allowed, so a fresh mkdtemp name is a safe slot.
@@ -104,6 +105,19 @@ def _non_directory_ancestor(path: Path) -> Path | None:
         if parent.exists():
             return None if parent.is_dir() else parent
     return None
+
+
+def _usual_modes(folder: Path) -> None:
+    """Give `folder` and everything in it the usual modes: writers such as safetensors create files 0600."""
+    umask = _umask()
+    os.chmod(folder, 0o777 & ~umask)
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            os.chmod(path, 0o777 & ~umask)
+        elif not path.stat().st_mode & 0o111:  # leave executables executable
+            os.chmod(path, 0o666 & ~umask)
 
 
 def _umask() -> int:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from toolkit.config.ranges import Range
 
 
 @dataclass
@@ -11,6 +14,14 @@ class BackboneConfig:
     id (`facebook/musicgen-small`) or a local directory saved by `save_pretrained` with its tokenizer.
     Sampling follows MusicGen's defaults (top-k 250, temperature 1, guidance 3). Long videos are generated in
     windows of `window_seconds`, each continued from the last `overlap_seconds` of the previous one."""
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "guidance": Range(0),
+        "temperature": Range(0, low_inclusive=False),
+        "top_k": Range(0),
+        "window_seconds": Range(0, low_inclusive=False),
+        "overlap_seconds": Range(0),  # and below window_seconds (`toolkit.config.validate`)
+    }
 
     name: str = "micro"
     guidance: float = 3.0

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from toolkit.config.ranges import Range
 
 
 @dataclass
 class WorldConfig:
     """The synthetic micro world built when `data.root` is unset."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"clips": Range(1, 100000), "seconds": Range(2, 600)}
 
     clips: int = 300
     seconds: float = 4.0
@@ -18,6 +23,9 @@ class WorldConfig:
 class SplitConfig:
     """Fractions of clips held out for validation and test; the rest train. Assignment hashes the stem."""
 
+    RANGES: ClassVar[dict[str, Range]] = {"val": Range(0, 1, high_inclusive=False),
+                                          "test": Range(0, 1, high_inclusive=False)}
+
     val: float = 0.1
     test: float = 0.1
     seed: int = 0
@@ -26,6 +34,8 @@ class SplitConfig:
 @dataclass
 class DataConfig:
     """A dataset folder (videos + music + optional prompts.jsonl), or the micro world when `root` is null."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"sample_rate": Range(4000, 192000)}
 
     root: str | None = None
     world: WorldConfig = field(default_factory=WorldConfig)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import ClassVar
+
+from toolkit.config.ranges import Range
 
 
 class PromptSource(str, Enum):
@@ -28,6 +31,14 @@ class EvalConfig:
     `panns-cnn14` needs `classifier_weights`. `prompts` (`prompt` | `none`): what text generation for
     evaluation gets — each clip's prompt, or an empty one (to measure what the video conditioners carry alone).
     """
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "k": Range(1),
+        "bootstrap_resamples": Range(1),
+        "confidence": Range(0, 1, False, False),
+        "tb_tolerance_s": Range(0, low_inclusive=False),
+        "tempo_tolerance": Range(0, 1, False, False),
+    }
 
     embedding: str = "mel-stats"
     embedding_weights: str | None = None

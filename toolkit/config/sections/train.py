@@ -8,6 +8,9 @@ The lead composes it into the experiment schema as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from toolkit.config.ranges import Range
 
 
 @dataclass
@@ -24,7 +27,28 @@ class StageConfig:
 class TrainConfig:
     """AdamW on adapter parameters only, linear warmup then cosine decay (restarted in each stage), gradient
     clipping, text and video-condition dropout for classifier-free guidance, periodic validation loss and
-    atomic checkpoints under `output_dir/<run>/checkpoint`. An empty `stages` list trains everything."""
+    atomic checkpoints under `output_dir/<run>/checkpoint`. An empty `stages` list trains everything.
+
+    `steps` is at least 1: a run of no steps trains nothing (the bare backbone is an experiment without
+    conditioners, which a sweep trial evaluates untrained); stage rules live in `toolkit.training.stages`."""
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "steps": Range(1),
+        "batch_size": Range(1),
+        "lr": Range(0, low_inclusive=False),
+        "weight_decay": Range(0),
+        "warmup_steps": Range(0),
+        "min_lr_ratio": Range(0, 1),
+        "grad_clip": Range(0),
+        "crop_seconds": Range(0, low_inclusive=False),
+        "paraphrase_prob": Range(0, 1),
+        "text_dropout": Range(0, 1),
+        "video_dropout": Range(0, 1),
+        "val_every": Range(0),
+        "val_batches": Range(1),
+        "checkpoint_every": Range(0),
+        "threads": Range(1),  # null: torch's default
+    }
 
     steps: int = 200
     batch_size: int = 8
