@@ -47,7 +47,8 @@ def test_a_failed_build_leaves_nothing(tmp_path, monkeypatch, private_cache):
     monkeypatch.setattr(pretrain, "pretrain", broken)
     with pytest.raises(RuntimeError):
         pretrain.build_micro_backbone(world=tmp_path, progress=False)
-    assert not any((private_cache / "backbones").iterdir())
+    lock = f".{pretrain.backbone_dir(MicroSpec()).name}.lock"  # kept: empty, and never trusted as a build
+    assert [p.name for p in (private_cache / "backbones").iterdir()] == [lock]
 
 
 def test_card_scores_have_known_answers():

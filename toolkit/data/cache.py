@@ -94,12 +94,14 @@ class FeatureCache:
     ) -> dict[str, np.ndarray]:
         """The cached arrays for this key, or `compute()`'s, stored first. Exceptions from `compute` propagate
         and store nothing."""
-        path = self.path(self.key(content_hash, name, config))
+        key = self.key(content_hash, name, config)
+        path = self.path(key)
         if (arrays := self._load(path)) is not None:
             self.hits += 1
             return arrays
         # One process computes an entry; another that needs it meanwhile waits and reads the result.
-        with exclusive_build(path, f"{name} features", quiet=True):
+        # Striped by shard: 256 lock files in `.locks/` rather than one beside every entry.
+        with exclusive_build(path, f"{name} features", quiet=True, lock=self.root / ".locks" / f"{key[:2]}.lock"):
             if (arrays := self._load(path)) is not None:
                 self.hits += 1
                 return arrays
@@ -117,8 +119,7 @@ class FeatureCache:
         """Delete temporaries left by writers killed mid-write (hidden `.<key>.npz.*` files) older than
         `min_age_s`, so writes in progress elsewhere are untouched. Returns how many were removed."""
         cutoff = time.time() - min_age_s
-        orphans = [p for p in self.root.glob("*/.*.npz.*")
-                   if p.suffix != ".lock" and p.is_file() and p.stat().st_mtime < cutoff]  # a lock may be held
+        orphans = [p for p in self.root.glob("*/.*.npz.*") if p.is_file() and p.stat().st_mtime < cutoff]
         for p in orphans:
             p.unlink(missing_ok=True)
         return len(orphans)

@@ -26,21 +26,24 @@ def lock_path(target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive_build(target: str | Path, what: str, quiet: bool = False) -> Iterator[None]:
+def exclusive_build(target: str | Path, what: str, quiet: bool = False, lock: Path | None = None) -> Iterator[None]:
     """Hold the cross-process lock on building `target`; say so on stderr when another process holds it.
 
-    On entry the temporaries of dead builds of `target` are removed (nobody else can be writing them now).
+    `lock` replaces the default lock file (many small entries share a few striped locks rather than one
+    file each). On entry the temporaries of dead builds of `target` are removed (no one else is writing them).
     """
     target = Path(target)
+    lock = lock or lock_path(target)
+    lock.parent.mkdir(parents=True, exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(target), "a") as lock:
+    with open(lock, "a") as lock_file:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not quiet:
                 print(f"waiting for another process that is building {what} ({target})", file=sys.stderr,
                       flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
         remove_dead_temporaries(target)
         yield  # the lock is released when the file closes
 
