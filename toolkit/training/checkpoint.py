@@ -1,6 +1,7 @@
 """Checkpoints hold what training changed and nothing of the frozen backbone: adapter weights (safetensors;
 LoRA in peft's adapter format, one folder per LoRA conditioner), the resolved config, the optimiser and
-scheduler state, and the step. A checkpoint folder is written whole or not at all (`atomic_dir`).
+scheduler state, and the step. A checkpoint folder is written whole or not at all, with the usual file modes
+(`atomic_dir`; safetensors alone would write 0600).
 
 Layout of `<run>/checkpoint/`:
 
@@ -14,7 +15,6 @@ Layout of `<run>/checkpoint/`:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,16 +69,7 @@ def save_checkpoint(
                 trainer["scheduler"] = scheduler.state_dict()
             torch.save(trainer, tmp / TRAINER)
         (tmp / STATE).write_text(json.dumps({"step": int(step), **(extra or {})}, indent=2) + "\n")
-        _usual_modes(tmp, (tmp / STATE).stat().st_mode & 0o777)
     return path
-
-
-def _usual_modes(folder: Path, mode: int) -> None:
-    """Give every file under `folder` `mode`: safetensors writes its files 0600, readable by their owner only,
-    where every other file (state.json, written by `open`, passed in) gets the usual `0o666 & ~umask`."""
-    for file in folder.rglob("*"):
-        if file.is_file():
-            os.chmod(file, mode)
 
 
 @dataclass
