@@ -117,3 +117,29 @@ def test_report_help_shows_a_plain_percent(capsys: pytest.CaptureFixture) -> Non
         main(["report", "--help"])
     out = capsys.readouterr().out
     assert "95%" in out and "%%" not in out
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "expected"),
+    [
+        ({"n.yaml": "~: 1\nname: x\n"}, ("prepare", "n.yaml"), "error: n.yaml: key null is not a name"),
+        ({"e.yaml": ""}, ("prepare", "e.yaml"), "error: e.yaml: empty experiment file"),
+        ({}, ("train", str(REPO / "experiments" / "micro_vidmusician.yaml"), "train.threads=-2"),
+         "error: train.threads: must be in [1, inf), got -2"),
+        ({"s.yaml": f"name: s\nexperiment: {REPO / 'experiments' / 'micro_vidmusician.yaml'}\n"
+                    "objective: {metrics: [fadd], directions: [minimize]}\nparams: {seed: 'choice(0, 1)'}\n"},
+         ("sweep", "s.yaml"), "objective.metrics: trial 'train-evaluate' reports no metric 'fadd'"),
+    ],
+)
+def test_bad_config_exits_2_with_one_line_and_writes_nothing(files, args, expected, tmp_path, private_cache,
+                                                             monkeypatch) -> None:
+    """The real entry point, in an empty folder with an empty user cache: exit 2, one line, nothing written."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = _run(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert expected in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)  # no mlflow.db, runs/, optuna/
+    assert list(private_cache.iterdir()) == []  # no worlds/, backbones/, features/

@@ -42,6 +42,10 @@ def feature_cache(cfg: DictConfig) -> FeatureCache:
 
 def prepare(cfg: DictConfig, extract: bool = True, progress: bool = True) -> Prepared:
     """Scan the dataset (building the micro world if the experiment uses it) and cache every feature."""
+    # Built from the config alone (models load on first use), so a bad extractor setting fails once, here,
+    # before a world is built, not as a skip per clip.
+    specs = specs_from_config(cfg.features) if extract else {}
+    extractors = build_extractors(specs)
     root = dataset_root(cfg, progress=progress)
     scan = scan_dataset(root, prompts_file=cfg.data.prompts, val=cfg.data.splits.val,
                         test=cfg.data.splits.test, split_seed=cfg.data.splits.seed)
@@ -52,8 +56,6 @@ def prepare(cfg: DictConfig, extract: bool = True, progress: bool = True) -> Pre
         return prepared
     cache = feature_cache(cfg)
     cache.remove_orphans()  # temp files of writers killed mid-write, if any
-    specs = specs_from_config(cfg.features)
-    extractors = build_extractors(specs)  # bad extractor settings fail here, once, not as a skip per clip
     failed: set[str] = set()
     for item in tqdm(scan.items, desc="features", unit="clip", disable=not progress, file=sys.stderr):
         try:

@@ -15,6 +15,7 @@ from toolkit.cli import main
 REPO = Path(__file__).resolve().parents[2]
 MICRO = REPO / "experiments" / "micro.yaml"
 VIDMUSICIAN = REPO / "experiments" / "micro_vidmusician.yaml"
+RHYTHM = "{name: rhythm}"
 
 
 @pytest.fixture
@@ -63,10 +64,37 @@ def _exits_2(capsys: pytest.CaptureFixture, argv: list[str], expected: str) -> s
         (VIDMUSICIAN, "lora.rank=0", "lora.rank: must be in [1, inf)"),
         (VIDMUSICIAN, "train.lr=0", "train.lr: must be in (0, inf)"),
         (MICRO, "seed=1", "conditioners: nothing to train"),  # micro.yaml lists none: refused before building
+        (VIDMUSICIAN, f"conditioners=[{{name: semantic, route: nope}}, {RHYTHM}]",
+         "conditioners[0].route: expected one of ['decoupled', 'text_encoder'], got 'nope'"),
+        (VIDMUSICIAN, f"conditioners=[{{name: semantic, init: nope}}, {RHYTHM}]", "conditioners[0].init: expected"),
+        (VIDMUSICIAN, f"conditioners=[{{name: semantic, feature_dim: 0}}, {RHYTHM}]",
+         "conditioners[0].feature_dim: must be in [1, inf), got 0"),
+        (VIDMUSICIAN, "conditioners=[{name: semantic}, {name: rhythm, normalise: maybe}]",
+         "conditioners[1].normalise: must be true or false, got 'maybe'"),
+        (VIDMUSICIAN, "conditioners=[{name: semantic}, {name: rhythm, width: 0}]", "conditioners[1].width: must be"),
+        (VIDMUSICIAN, "lora.attention=[selff]", "lora: attention must be a non-empty subset"),
+        (VIDMUSICIAN, "lora.projections=[]", "lora: attention must be a non-empty subset"),
+        (VIDMUSICIAN, "lora.alpha=0", "lora.alpha: must be in (0, inf), got 0.0"),
+        (VIDMUSICIAN, "train.betas=[0.9,1.0]", "train.betas[1]: must be in [0, 1), got 1.0"),
+        (VIDMUSICIAN, "train.betas=[0.9]", "train.betas: expected two values"),
+        (VIDMUSICIAN, "train.output_dir=exp.yaml/runs", "train.output_dir: exp.yaml/runs:"),  # a file, not a folder
+        (VIDMUSICIAN, "backbone.name=/no/such/backbone", "backbone.name='/no/such/backbone': no such directory"),
+        (VIDMUSICIAN, "backbone.name=.", "backbone.name: .: not a transformers model directory"),
+        (VIDMUSICIAN, "evaluation.embedding=vggishh", "evaluation.embedding: unknown embedding 'vggishh'"),
+        (VIDMUSICIAN, "evaluation.classifier=cnn", "evaluation.classifier: unknown classifier 'cnn'"),
+        (VIDMUSICIAN, "features.extractors=[clipp]", "features.extractors: unknown feature extractor 'clipp'"),
+        (VIDMUSICIAN, "data.splits.val=0.9", "data.splits: val + test must be below 1"),  # test is 0.1
+        (VIDMUSICIAN, "backbone.overlap_seconds=8", "backbone.overlap_seconds: must be below"),
     ],
 )
 def test_bad_train_config_exits_2_before_any_build(no_builds, capsys, experiment, override, expected):
+    (no_builds / "exp.yaml").write_text("name: x\n")  # a file where a folder is wanted, for output_dir
     _exits_2(capsys, ["train", str(experiment), override], expected)
+
+
+@pytest.mark.parametrize("override", ["features.extractors=[colourr]", "features.n_mels=0"])
+def test_bad_feature_settings_fail_prepare_before_the_world_is_built(no_builds, capsys, override):
+    _exits_2(capsys, ["prepare", str(MICRO), override], "features.")
 
 
 def test_bad_planner_kwargs_exit_2_before_any_build(no_builds, capsys):
@@ -103,6 +131,13 @@ def test_sweep_objective_naming_no_metric_exits_2(no_builds, capsys):
 def test_sweep_param_out_of_range_exits_2(no_builds, capsys):
     path = _sweep(no_builds, "{metrics: [fad], directions: [minimize]}", "{seed: 'choice(0, 1)', train.steps: 0}")
     _exits_2(capsys, ["sweep", str(path)], "params.train.steps: train.steps: must be in [1, inf)")
+
+
+def test_sweep_param_naming_an_unknown_component_exits_2(no_builds, capsys):
+    """Found when the sweep loads, not after the first trial has trained and then failed to evaluate."""
+    path = _sweep(no_builds, "{metrics: [fad], directions: [minimize]}",
+                  "{evaluation.embedding: 'choice(mel-stats, vggishh)'}")
+    _exits_2(capsys, ["sweep", str(path)], "params.evaluation.embedding: evaluation.embedding: unknown embedding")
 
 
 def test_sweep_objective_accepts_every_metric_train_evaluate_reports(tmp_path):

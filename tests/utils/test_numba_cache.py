@@ -100,3 +100,14 @@ def test_a_crashing_check_wipes_and_rebuilds_once(tmp_path, monkeypatch, capfd):
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "corrupt" in err and "SIGSEGV" in err
     assert not (folder / "bad.nbc").exists() and (folder / MARKER).is_file()
+
+
+def test_probing_for_librosa_prepares_nothing(tmp_path):
+    """transformers asks `find_spec("librosa")` on import: that must not compile or create the cache (a config
+    refused at load must not start any build)."""
+    folder = tmp_path / "numba"
+    probe = _run("import importlib.util, toolkit, transformers, sys; "
+                 "assert importlib.util.find_spec('librosa') is not None; assert 'librosa' not in sys.modules",
+                 **{NUMBA_DIR_ENV: str(folder)})
+    assert probe.returncode == 0, probe.stderr
+    assert not folder.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from toolkit.backbone.cache_kwarg import cache_kwargs
 from toolkit.backbone.delay import undelay_codes
 from toolkit.backbone.text import stack_with_null
 
@@ -80,8 +81,8 @@ def sample_codes(
             input_ids=inputs,
             encoder_hidden_states=memory,
             encoder_attention_mask=mask,
-            past_key_values=cache,
             use_cache=True,
+            **cache_kwargs(decoder, cache),
         )
         cache = out.past_key_values
         logits = out.logits.reshape(rows, num_codebooks, -1, out.logits.shape[-1])[:, :, -1]

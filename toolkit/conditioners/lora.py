@@ -9,6 +9,7 @@ initialisation (bit-identical logits; DESIGN §2). Injection is in place (`peft.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ def decoder_targets(layers: list[int], attention: tuple[str, ...], projections: 
     )
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """A list of names, or one name (a bare string would otherwise be read letter by letter)."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @register_conditioner("lora")
 class LoraConditioner(Conditioner):
     """peft LoRA on the backbone (hook point `weights`; reads no features).
@@ -47,7 +53,26 @@ class LoraConditioner(Conditioner):
     """
 
     hook = "weights"
-    ranges = {"rank": Range(1), "text_encoder_rank": Range(1), "dropout": Range(0, 1, high_inclusive=False)}
+    ranges = {
+        "rank": Range(1),
+        "text_encoder_rank": Range(1),
+        "alpha": Range(0, low_inclusive=False),  # the update is scaled by alpha / rank: 0 would train nothing
+        "text_encoder_alpha": Range(0, low_inclusive=False),
+        "dropout": Range(0, 1, high_inclusive=False),
+    }
+
+    @classmethod
+    def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
+        """The ranges, and `attention`/`projections` non-empty subsets of the known ones."""
+        super().check_config(kwargs, where)
+        attention = _names(kwargs.get("attention", ("self", "cross")))
+        projections = _names(kwargs.get("projections", PROJECTIONS))
+        bad = [a for a in attention if a not in ATTENTION] + [p for p in projections if p not in PROJECTIONS]
+        if bad or not attention or not projections:
+            raise UserError(
+                f"{where}: attention must be a non-empty subset of {sorted(ATTENTION)} and projections of "
+                f"{list(PROJECTIONS)}; got {list(attention)}, {list(projections)}"
+            )
 
     def __init__(
         self,
@@ -66,14 +91,10 @@ class LoraConditioner(Conditioner):
         super().__init__(backbone)
         from peft import LoraConfig
 
-        attention, projections = tuple(attention), tuple(projections)
-        bad = [a for a in attention if a not in ATTENTION] + [p for p in projections if p not in PROJECTIONS]
-        if bad or not attention or not projections:
-            raise UserError(
-                f"lora: attention must be a non-empty subset of {sorted(ATTENTION)} and projections of "
-                f"{list(PROJECTIONS)}; got {list(attention)}, {list(projections)}"
-            )
-        self.check_config({"rank": rank, "text_encoder_rank": text_encoder_rank, "dropout": dropout}, "lora")
+        self.check_config({"rank": rank, "text_encoder_rank": text_encoder_rank, "alpha": alpha,
+                           "text_encoder_alpha": text_encoder_alpha, "dropout": dropout,
+                           "attention": attention, "projections": projections}, "lora")
+        attention, projections = _names(attention), _names(projections)
         ids = decoder_layer_indices(len(backbone.decoder_layers), layers, "lora")
         targets = decoder_targets(ids, attention, projections)
         rank_pattern, alpha_pattern = {}, {}

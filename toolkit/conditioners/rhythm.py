@@ -66,7 +66,16 @@ class RhythmConditioner(Conditioner):
 
     features = ("interframe.distance",)
     hook = "in_attention"
-    ranges = {"block_size": Range(1), "coverage": Range(0, 1, low_inclusive=False), "context": Range(0)}
+    ranges = {"block_size": Range(1), "coverage": Range(0, 1, low_inclusive=False), "context": Range(0),
+              "width": Range(1)}
+
+    @classmethod
+    def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
+        """The ranges, and `normalise` a boolean (YAML reads `normalise: maybe` as text, not an error)."""
+        super().check_config(kwargs, where)
+        normalise = kwargs.get("normalise", False)
+        if not isinstance(normalise, bool):
+            raise UserError(f"{where}.normalise: must be true or false, got {normalise!r}")
 
     def __init__(
         self,
@@ -79,10 +88,9 @@ class RhythmConditioner(Conditioner):
         normalise: bool = False,
     ) -> None:
         super().__init__(backbone)
-        self.check_config({"block_size": block_size, "coverage": coverage, "context": context}, "conditioners.rhythm")
+        self.check_config({"block_size": block_size, "coverage": coverage, "context": context, "width": width,
+                           "normalise": normalise}, "conditioners.rhythm")
         self.block_size, self.coverage = int(block_size), float(coverage)
-        if not isinstance(normalise, bool):
-            raise UserError(f"conditioners.rhythm.normalise must be true or false, got {normalise!r}")
         self.context, self.fps, self.normalise = int(context), float(fps), normalise
         self.frame_rate = float(backbone.frame_rate)
         self.layer_ids = block_starts(len(backbone.decoder_layers), self.block_size, self.coverage)

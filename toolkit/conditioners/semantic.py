@@ -35,9 +35,11 @@ from toolkit.conditioners.hooks.memory import extend_memory, text_decoder
 from toolkit.conditioners.init import identity_linear
 from toolkit.conditioners.registry import register_conditioner
 from toolkit.conditioners.resample import frame_positions, hold_last, resample_mask, resample_time
+from toolkit.config.ranges import Range
 from toolkit.errors import UserError
 
 ROUTES = {"decoupled": "cross", "text_encoder": "memory"}
+INITS = ("copy", "random")  # of the extra cross-attention (decoupled route)
 
 
 @register_conditioner("semantic")
@@ -52,6 +54,17 @@ class SemanticConditioner(Conditioner):
 
     features = ("clip.global",)
     hook = tuple(ROUTES.values())
+    ranges = {"feature_dim": Range(1), "token_rate": Range(0, low_inclusive=False)}
+
+    @classmethod
+    def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
+        """The ranges, and a known `route` and `init`."""
+        super().check_config(kwargs, where)
+        route, init = kwargs.get("route", "decoupled"), kwargs.get("init", "copy")
+        if route not in ROUTES:
+            raise UserError(f"{where}.route: expected one of {sorted(ROUTES)}, got {route!r}")
+        if init not in INITS:
+            raise UserError(f"{where}.init: expected one of {list(INITS)}, got {init!r}")
 
     def __init__(
         self,
@@ -65,10 +78,8 @@ class SemanticConditioner(Conditioner):
         token_rate: float | None = None,
     ) -> None:
         super().__init__(backbone)
-        if route not in ROUTES:
-            raise UserError(f"conditioners.semantic.route={route!r}: expected one of {sorted(ROUTES)}")
-        if init not in ("copy", "random"):
-            raise UserError(f"conditioners.semantic.init={init!r}: expected 'copy' or 'random'")
+        self.check_config({"route": route, "init": init, "feature_dim": feature_dim, "token_rate": token_rate},
+                          "conditioners.semantic")
         self.route, self.hook = route, ROUTES[route]
         self.feature_dim, self.fps, self.token_rate = int(feature_dim), float(fps), token_rate
         model = backbone.model

@@ -1,10 +1,11 @@
 """Checks on a loaded experiment, run once when it loads, so a bad value fails before any world, backbone or
 feature is built.
 
-The rules are not kept here: numeric ranges live beside the section or conditioner they constrain (a
-`RANGES` table on each section dataclass, `Conditioner.ranges`), stage rules in `toolkit.training.stages`.
-This module walks the config and asks them. Conditioners and stages sit above `config`, so they are imported
-only when an experiment uses them (and `toolkit prepare micro.yaml` stays light)."""
+The rules are not kept here: they live beside what they constrain — on each section dataclass a `RANGES`
+table and, for rules between fields, a `check_values` classmethod; on each conditioner `ranges` and
+`check_config`; stage rules in `toolkit.training.stages`; names in the registries and loaders that resolve
+them. This module walks the config and asks them. What sits above `config` is imported only when asked (the
+backbone loader only for a backbone other than `micro`), so `toolkit prepare micro.yaml` stays light."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from toolkit.config.ranges import check_ranges
+from toolkit.config.sections.evaluation import EvalConfig
+from toolkit.config.sections.features import FeaturesConfig
 from toolkit.errors import UserError
 
 
@@ -25,19 +28,49 @@ def validate(cfg: DictConfig) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{key}: must be a finite number, got {value}")
     for prefix, node in _sections(cfg):
-        rules = getattr(OmegaConf.get_type(node), "RANGES", None)
-        if rules:
-            check_ranges(node, rules, prefix.rstrip("."))
-    splits = OmegaConf.select(cfg, "data.splits", default=None)
-    if splits is not None and splits.val + splits.test >= 1:
-        raise UserError(f"data.splits: val + test must be below 1 (nothing left to train on), "
-                        f"got {splits.val} + {splits.test}")
-    backbone = OmegaConf.select(cfg, "backbone", default=None)
-    if backbone is not None and "overlap_seconds" in backbone and backbone.overlap_seconds >= backbone.window_seconds:
-        raise UserError(f"backbone.overlap_seconds: must be below backbone.window_seconds "
-                        f"({backbone.window_seconds}), got {backbone.overlap_seconds}")
+        kind, where = OmegaConf.get_type(node), prefix.rstrip(".")
+        check_ranges(node, getattr(kind, "RANGES", {}), where)
+        check_values = getattr(kind, "check_values", None)
+        if check_values is not None:
+            check_values(node, where)
     if "conditioners" in cfg and "train" in cfg:
         check_adapters(cfg)
+    check_components(cfg)
+
+
+def check_components(cfg: DictConfig) -> None:
+    """The extractors, backbone, embedding and classifier the experiment names exist and take its settings,
+    asked of the layers that own them (none loads a model here), so a typo fails before anything is built."""
+    features = OmegaConf.select(cfg, "features", default=None)
+    if features is not None and OmegaConf.get_type(features) is FeaturesConfig:
+        from toolkit.features.pipeline import build_extractors, specs_from_config
+        from toolkit.features.registry import extractor_class
+
+        for name in features.extractors:
+            try:
+                extractor_class(name)
+            except UserError as err:
+                raise UserError(f"features.extractors: {err}") from None
+        build_extractors(specs_from_config(features))  # cheap: models load on first use
+    name = OmegaConf.select(cfg, "backbone.name", default=None)
+    if name is not None and name != "micro":  # the loader's import is heavy: only for other backbones
+        from toolkit.backbone.loader import resolve_source
+
+        try:
+            resolve_source(str(name))
+        except UserError as err:
+            message = str(err)
+            raise UserError(message if message.startswith("backbone.name") else f"backbone.name: {message}") from None
+    evaluation = OmegaConf.select(cfg, "evaluation", default=None)
+    if evaluation is not None and OmegaConf.get_type(evaluation) is EvalConfig:
+        from toolkit.metrics.classifier import MICRO_STYLE_CNN, PannsClassifier
+        from toolkit.metrics.embeddings import EMBEDDING_NAMES
+
+        # the names `load_embedding_model` and `load_classifier` accept
+        for key, known in (("embedding", EMBEDDING_NAMES), ("classifier", (MICRO_STYLE_CNN, PannsClassifier.name))):
+            if evaluation[key] not in known:
+                raise UserError(f"evaluation.{key}: unknown {key} {evaluation[key]!r} "
+                                f"(one of: {', '.join(known)})")
 
 
 def check_adapters(cfg: DictConfig) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from toolkit.backbone.cache_kwarg import cache_kwargs
+
 
 def start_patch(backbone: Any, batch: int, patch: int, device: torch.device | None = None) -> torch.Tensor:
     """`(batch, K, patch)` of the decoder's start token: what the first patch's plan is read from."""
@@ -46,7 +48,7 @@ def planner_hidden(
         input_ids=ids,
         encoder_hidden_states=memory,
         encoder_attention_mask=mask,
-        past_key_values=cache,
         use_cache=use_cache or cache is not None,
+        **cache_kwargs(backbone.model.decoder.model, cache),
     )
     return out.last_hidden_state, out.past_key_values

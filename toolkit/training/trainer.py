@@ -4,6 +4,7 @@ stages, write checkpoints, and log the run to MLflow. `toolkit train` and the `t
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ def train(
     from toolkit.training.stages import plan_stages
 
     tc = cfg.train
-    check_trainable(cfg, resume)  # before the world, features or backbone are built
+    check_trainable(cfg, resume, run_dir)  # before the world, features or backbone are built
     if tc.threads:
         use_threads(int(tc.threads))
     prepared = prepare(cfg, progress=tc.progress)
@@ -105,9 +106,10 @@ def train(
         attached.detach()
 
 
-def check_trainable(cfg: Any, resume: Any = None) -> None:
-    """What only training needs, checked without building anything: something to train, and steps left past
-    a resumed checkpoint. (Value ranges and stages were checked when the config loaded.)"""
+def check_trainable(cfg: Any, resume: Any = None, run_dir: str | Path | None = None) -> None:
+    """What only training needs, checked without building anything: something to train, steps left past a
+    resumed checkpoint, and a `train.output_dir` that can hold a new run folder. (Value ranges and stages were
+    checked when the config loaded.)"""
     from toolkit.config.sections.conditioners import adapter_specs
 
     if not adapter_specs(cfg):
@@ -115,6 +117,19 @@ def check_trainable(cfg: Any, resume: Any = None) -> None:
     if resume is not None and resume.step >= int(cfg.train.steps):
         raise UserError(f"train.steps={cfg.train.steps}: the checkpoint is already at step {resume.step}; "
                         "raise train.steps to train further")
+    if resume is None and run_dir is None:  # else the run folder is given and `output_dir` is not used
+        _check_writable(Path(cfg.train.output_dir), "train.output_dir")
+
+
+def _check_writable(folder: Path, key: str) -> None:
+    """`folder`, or the nearest of its parents that exists, is a directory this process may write into."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"{key}: {folder}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{key}: {folder}: {existing} is not writable")
 
 
 def _run(cfg, loop, start, run_dir, counts, resume, track, report) -> TrainResult:

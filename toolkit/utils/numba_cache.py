@@ -16,12 +16,15 @@ several processes itself (feature pools, sweep workers), and users run several t
   with one warning line.
 
 `install()` runs when `toolkit` is imported and only sets the folder and an import hook; the check runs the
-first time anything imports librosa in the process, so commands that never detect onsets pay nothing.
+first time librosa is actually imported in the process (not when a library merely probes for it), so
+commands that never detect onsets, and configs refused at load, pay nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import shutil
@@ -144,11 +147,32 @@ def _use(folder: Path) -> None:
         config.CACHE_DIR = str(folder)
 
 
-class _BeforeLibrosa:
-    """A `sys.meta_path` entry that prepares the cache when librosa is first imported, then steps aside."""
+class _BeforeLibrosa(importlib.abc.MetaPathFinder):
+    """A `sys.meta_path` entry that wraps librosa's loader, so the cache is prepared when librosa is really
+    imported. Probes such as `importlib.util.find_spec("librosa")` (transformers makes them on import) only
+    find the spec and compile nothing."""
 
     def find_spec(self, name: str, path=None, target=None):  # noqa: ANN001 (importlib's protocol)
-        if name == "librosa":
-            sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
-            prepare_numba_cache()
-        return None  # the ordinary finders import it
+        if name != "librosa":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _PreparingLoader(spec.loader)
+        return spec
+
+
+class _PreparingLoader(importlib.abc.Loader):
+    """librosa's own loader, run after `prepare_numba_cache()`; then the hook steps aside."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):  # noqa: ANN001, ANN201
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:  # noqa: ANN001
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _BeforeLibrosa)]
+        prepare_numba_cache()
+        module.__loader__ = module.__spec__.loader = self.loader
+        self.loader.exec_module(module)

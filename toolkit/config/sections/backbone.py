@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from toolkit.config.ranges import Range
+from toolkit.errors import UserError
 
 
 @dataclass
@@ -20,7 +22,7 @@ class BackboneConfig:
         "temperature": Range(0, low_inclusive=False),
         "top_k": Range(0),
         "window_seconds": Range(0, low_inclusive=False),
-        "overlap_seconds": Range(0),  # and below window_seconds (`toolkit.config.validate`)
+        "overlap_seconds": Range(0),  # and below window_seconds (`check_values`)
     }
 
     name: str = "micro"
@@ -31,3 +33,10 @@ class BackboneConfig:
     overlap_seconds: float = 2.0
     micro_seed: int = 0  # seed of the micro backbone's pretraining (part of its cache key)
     device: str = "cpu"
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any], where: str) -> None:
+        """Rules between fields (after `RANGES`): each window continues from part of the previous one."""
+        if values["overlap_seconds"] >= values["window_seconds"]:
+            raise UserError(f"{where}.overlap_seconds: must be below {where}.window_seconds "
+                            f"({values['window_seconds']}), got {values['overlap_seconds']}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from toolkit.config.ranges import Range
+from toolkit.errors import UserError
 
 
 @dataclass
@@ -29,6 +31,13 @@ class SplitConfig:
     val: float = 0.1
     test: float = 0.1
     seed: int = 0
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any], where: str) -> None:
+        """Rules between fields (after `RANGES`): something must be left to train on."""
+        if values["val"] + values["test"] >= 1:
+            raise UserError(f"{where}: val + test must be below 1 (nothing left to train on), "
+                            f"got {values['val']} + {values['test']}")
 
 
 @dataclass

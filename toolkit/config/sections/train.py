@@ -7,10 +7,14 @@ The lead composes it into the experiment schema as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from toolkit.config.ranges import Range
+from toolkit.config.ranges import Range, check_range
+from toolkit.errors import UserError
+
+BETA = Range(0, 1, high_inclusive=False)  # AdamW's moment decay rates
 
 
 @dataclass
@@ -69,3 +73,12 @@ class TrainConfig:
     output_dir: str = "runs"
     threads: int | None = 1  # torch intra-op threads (null: torch's default)
     progress: bool = True
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any], where: str) -> None:
+        """Rules `RANGES` cannot state: `betas` is a pair of decay rates."""
+        betas = list(values["betas"])
+        if len(betas) != 2:
+            raise UserError(f"{where}.betas: expected two values [beta1, beta2], got {betas}")
+        for i, beta in enumerate(betas):
+            check_range(f"{where}.betas[{i}]", beta, BETA)
