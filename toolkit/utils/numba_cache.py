@@ -35,6 +35,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from toolkit.utils.atomic import write_text_atomic
 from toolkit.utils.build_lock import exclusive_build
 from toolkit.utils.paths import cache_root
 
@@ -107,7 +108,7 @@ def _check_and_repair(folder: Path) -> None:
     if code != 0:
         print(f"warning: librosa's numba functions failed to compile into {folder} ({why})", file=sys.stderr)
         return
-    (folder / MARKER).write_text(json.dumps({"digest": _digest(folder)}) + "\n")
+    write_text_atomic(folder / MARKER, json.dumps({"digest": _digest(folder)}) + "\n")
 
 
 def _run_child(folder: Path) -> tuple[int, str]:
