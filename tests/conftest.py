@@ -78,3 +78,15 @@ def train_on_tiny_world(tmp_path, monkeypatch, capsys, experiment: str, clips: i
     run_id = capsys.readouterr().out.split("mlflow run ")[1].split()[0]
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     return world, run_id, mlflow.MlflowClient()
+
+
+@pytest.fixture
+def restore_threads():
+    """Put torch's and the BLAS pools' thread counts back after a command changed them."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores every pool's original count on exit
+        yield
+    torch.set_num_threads(threads)

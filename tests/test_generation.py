@@ -150,17 +150,6 @@ def test_output_must_be_mp4(tiny_dir, tmp_path, capsys):
 
 
 @pytest.fixture
-def restore_threads():
-    """Put torch's and the BLAS pools' thread counts back after a command changed them."""
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    with threadpool_limits(limits=None):  # restores every pool's original count on exit
-        yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
 def fake_generation(tmp_path, monkeypatch):
     """`toolkit generate` with the model work replaced: records the thread count generation runs with."""
     from types import SimpleNamespace

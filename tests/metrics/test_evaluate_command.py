@@ -106,18 +106,6 @@ def test_missing_folder_and_run_flag_exit_2(tmp_path, capsys):
     assert main(["evaluate"]) == 2
 
 
-@pytest.fixture
-def restore_threads():
-    """Put torch's and the BLAS pools' thread counts back after a command changed them."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    with threadpool_limits(limits=None):  # restores every pool's original count on exit
-        yield
-    torch.set_num_threads(threads)
-
-
 def test_evaluate_computes_with_the_threads_asked_for(tmp_path, monkeypatch, restore_threads):
     import torch
 

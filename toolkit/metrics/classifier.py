@@ -160,9 +160,11 @@ def _world_clips(world: Path, manifest: Path, sample_rate: int) -> tuple[list[np
 
 def _save(model: StyleCnnClassifier, folder: Path) -> None:
     """Weights and the normalisation as safetensors, everything else as JSON: no pickle to load back."""
+    import torch
     from safetensors.torch import save_file
 
-    save_file({**model.net.state_dict(), NORM_KEY: torch_tensor(model.norm)}, str(folder / WEIGHTS))
+    norm = torch.from_numpy(np.ascontiguousarray(model.norm))  # safetensors stores tensors only
+    save_file({**model.net.state_dict(), NORM_KEY: norm}, str(folder / WEIGHTS))
     card = {
         "name": model.name,
         "classes": model.classes,
@@ -183,13 +185,6 @@ def _load(folder: Path) -> StyleCnnClassifier:
     net.load_state_dict(state)
     accuracy = card["val_accuracy"]
     return StyleCnnClassifier(net, card["classes"], settings, norm, math.nan if accuracy is None else accuracy)
-
-
-def torch_tensor(array: np.ndarray):
-    """A contiguous CPU tensor of `array` (safetensors stores tensors only)."""
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _build_net(n_mels: int, n_classes: int):
