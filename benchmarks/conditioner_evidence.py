@@ -110,7 +110,8 @@ def _config(arm: str, seed: int, args: dict, workdir: Path):
     if args["lr"] is not None:
         overrides.append(f"train.lr={args['lr']}")
     if args["fps"]:  # only the features the conditioners read, at this rate
-        overrides += [f"features.fps={args['fps']}", "features.extractors=[clip,interframe]"]
+        overrides += [f"features.fps={args['fps']}", *(f"features.extractors.{name}=null" for name in
+                                                        ("rhythm", "colour", "shots"))]
     cfg = load_config(ROOT / "experiments" / EXPERIMENTS[arm], overrides)
     for spec in cfg.conditioners:
         if spec["name"] == "rhythm" and args["rhythm_context"]:
@@ -188,7 +189,8 @@ def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
     so a positive gain is information the conditioners take from the video."""
     import torch
 
-    from toolkit.conditioners.batch import drop_video
+    from toolkit.features.batch import drop_video
+    from toolkit.heads.base import MusicCrop
     from toolkit.training.data import ClipSet, load_clips
 
     backbone, keys = attached.backbone, attached.feature_keys
@@ -200,8 +202,9 @@ def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
         for n, clip in enumerate(clips):
             batch = crops.batch([n])
             codes = batch.codes.to(backbone.device)
-            with_video = attached.loss(codes, memory, mask, batch.features)
-            without = attached.loss(codes, memory, mask, drop_video(batch.features, torch.tensor([True])))
+            crop = MusicCrop(codes, memory, mask)
+            with_video = attached.loss(crop, batch.features)
+            without = attached.loss(crop, drop_video(batch.features, torch.tensor([True])))
             gains[clip.stem] = float(without - with_video)
     return gains
 
@@ -212,18 +215,17 @@ def generate(cfg, attached, items: list, seed: int, guidance: float, batch: int)
     Its own loop rather than `generate_split` with `evaluation.prompts: none`: it samples `batch` clips at once
     (each row draws its own music from the batch's generator), which saves most of the per-step overhead of one
     clip at a time on a CPU, and it keeps the audio of earlier runs of this benchmark."""
-    from toolkit.conditioners import collate_features
+    from toolkit.features.read import video_inputs
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
-    from toolkit.training.data import clip_features
 
-    keys, cache, backbone = attached.feature_keys, feature_cache(cfg), attached.backbone
+    keys, cache, backbone = attached.input_keys, feature_cache(cfg), attached.backbone
     waves = []
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         features = None
         if keys:
-            features = collate_features([clip_features(i.video, cfg, keys, cache) for i in chunk], keys)
+            features = video_inputs([i.video for i in chunk], cfg, keys, cache)
         seconds = min(i.duration for i in chunk)
         audio = generate_music(
             backbone, [""] * len(chunk), seconds, guidance=guidance, temperature=cfg.backbone.temperature,

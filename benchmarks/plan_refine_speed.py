@@ -2,7 +2,7 @@
 conditioners, with FAD and BHS beside each, measured in one run.
 
 Every arm is `experiments/micro_plan_refine.yaml` (the micro backbone with semantic + rhythm conditioners and
-LoRA): the AR arm with `planner.enabled=false` (its adapters trained on the decoder's cross-entropy), the
+LoRA): the AR arm with `head.name=tokens` (its adapters trained on the decoder's cross-entropy), the
 others at each patch size. Each arm's adapters come from a finished patch-size sweep when `--runs-from` names
 its trial folder (the seed-0 trial of each patch size), else they are trained here for `--steps` steps. FAD
 (mel-stats) and BHS are computed on the test split, generated with each arm. Timing then generates one test
@@ -33,7 +33,7 @@ def sweep_checkpoint(folder: Path | None, patch: int) -> Path | None:
 
     for config in sorted(folder.glob("*/run/checkpoint/config.yaml")) if folder else []:
         cfg = OmegaConf.load(config)
-        if cfg.planner.enabled and int(cfg.planner.patch_size) == patch and int(cfg.seed) == 0:
+        if cfg.head.name == "plan_refine" and int(cfg.head.plan_refine.patch_size) == patch and int(cfg.seed) == 0:
             return config.parent
     return None
 
@@ -48,17 +48,15 @@ def trained_checkpoint(overrides: list[str], workdir: Path) -> Path:
 def evaluate(checkpoint: Path, workdir: Path) -> tuple[dict, tuple]:
     """FAD/BHS on the run's test split, and what timing generates from: `(cfg, attached, prompt, features)` of
     the split's first clip."""
-    from toolkit.conditioners import collate_features
+    from toolkit.features.read import video_inputs
     from toolkit.prepare import feature_cache, prepare
-    from toolkit.training.data import clip_features
     from toolkit.training.evaluation import evaluate_generated, generate_split
     from toolkit.training.run import load_run
 
     cfg, attached, _ = load_run(checkpoint, "benchmark")
     test = prepare(cfg, progress=False).split("test")
     metrics = evaluate_generated(cfg, test, generate_split(cfg, attached, test, workdir))
-    keys = attached.feature_keys
-    features = collate_features([clip_features(test[0].video, cfg, keys, feature_cache(cfg))], keys)
+    features = video_inputs([test[0].video], cfg, attached.input_keys, feature_cache(cfg))
     return metrics, (cfg, attached, test[0].prompt or "", features)
 
 
@@ -89,12 +87,12 @@ def main() -> None:
     from omegaconf import OmegaConf
 
     torch.set_num_threads(args.threads)
-    default = args.default_patch or int(OmegaConf.load(EXPERIMENT).planner.patch_size)
+    default = args.default_patch or int(OmegaConf.load(EXPERIMENT).head.plan_refine.patch_size)
     sizes = sorted({int(p) for p in args.patch_sizes.split(",")} | {default})
     common = [f"train.steps={args.steps}", "train.progress=false", f"data.splits.test={args.test}",
               f"train.threads={args.threads}"]
-    arms = {AR: (None, ["planner.enabled=false"])}
-    arms.update({f"plan-and-refine P={p}": (p, [f"planner.patch_size={p}"]) for p in sizes})
+    arms = {AR: (None, ["head.name=tokens"])}
+    arms.update({f"plan-and-refine P={p}": (p, [f"head.plan_refine.patch_size={p}"]) for p in sizes})
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, (patch, extra)) in enumerate(arms.items()):

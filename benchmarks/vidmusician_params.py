@@ -4,7 +4,7 @@
 The backbone is MusicGen-small's architecture (decoder: 24 layers, width 1024, 16 heads, 4 codebooks x 2048,
 at 50 Hz; text encoder: T5-base, width 768, 12 layers) built from configs on the `meta` device: no weights are
 downloaded or allocated, so this runs in seconds on any machine. The recipe is attached exactly as an
-experiment would attach it (`toolkit.conditioners.attach`):
+experiment would attach it (`toolkit.model.attach`):
 
 - semantic, route "text_encoder": identity-initialised linear CLIP global (`--clip-dim`, 768 for ViT-L/14) →
   T5 input embeddings, read by the decoder's own cross-attention in every layer;
@@ -60,7 +60,7 @@ def count(specs: list[dict], backbone=None) -> dict[str, int]:
     """Trainable parameters per part (LoRA split into decoder and text encoder) and the total."""
     import torch
 
-    from toolkit.conditioners import attach
+    from toolkit.model.attach import attach
 
     backbone = backbone or musicgen_small_on_meta()
     with torch.device("meta"):

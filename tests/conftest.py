@@ -31,7 +31,7 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 def tiny_model():
     """`(model, tokenizer)`: a tiny random MusicGen with 4 decoder layers; its text encoder (width 24) feeds the
     32-wide decoder through `enc_to_dec_proj`, so the projection is exercised too."""
-    from toolkit.backbone.micro import tiny_musicgen
+    from tests.tiny_backbone import tiny_musicgen
 
     return tiny_musicgen(text_width=24, layers=4, max_positions=128, random_codebooks=False)
 
@@ -65,7 +65,7 @@ def train_on_tiny_world(tmp_path, monkeypatch, capsys, experiment: str, clips: i
     on the run's `mlflow.db`."""
     import mlflow
 
-    from toolkit.backbone.micro import build_tiny
+    from tests.tiny_backbone import build_tiny
     from toolkit.cli import main
     from toolkit.data.world.build import build_world
 

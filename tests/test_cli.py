@@ -77,10 +77,11 @@ def test_a_bad_extractor_setting_fails_once_naming_the_key(tmp_path: Path) -> No
 
     sr = 16000
     write_mp4(tmp_path / "a.mp4", np.full((8, 48, 64, 3), 90, np.uint8), 8, 0.3 * np.sin(np.arange(sr) / 9), sr)
-    result = _run("prepare", "experiments/micro.yaml", f"data.root={tmp_path}", "features.clip_model=/no/such/model",
-                  "--no-progress")
+    result = _run("prepare", "experiments/micro.yaml", f"data.root={tmp_path}",
+                  "features.extractors.clip.model=/no/such/model", "--no-progress")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("error: features.clip_model: /no/such/model: no such")
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: features.extractors.clip.model: /no/such/model: no such")
     assert "skipped" not in result.stderr  # a config problem is not blamed on the clips
 
 

@@ -11,7 +11,7 @@ from toolkit.generation import crossfade_into, generate_music, plan_windows
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    from toolkit.backbone.micro import build_tiny
+    from tests.tiny_backbone import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny-musicgen") / "model")
 
@@ -154,9 +154,9 @@ def fake_generation(tmp_path, monkeypatch):
     """`toolkit generate` with the model work replaced: records the thread count generation runs with."""
     from types import SimpleNamespace
 
-    import toolkit.backbone as backbone_module
     import toolkit.data.mp4 as mp4
     import toolkit.generation as generation
+    import toolkit.micro as backbone_module
 
     seen = {}
 

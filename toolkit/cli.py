@@ -12,7 +12,7 @@ from toolkit import __version__
 from toolkit.errors import UserError
 
 # Order is the order shown by `toolkit --help`. Each module exposes add_parser(subparsers) and run(args).
-COMMANDS = ("world", "prepare", "train", "generate", "evaluate", "sweep", "report")
+COMMANDS = ("world", "prepare", "train", "generate", "evaluate", "sweep", "report", "list")
 
 
 class Terminated(KeyboardInterrupt):
@@ -33,13 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"v2m-toolkit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"toolkit.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"toolkit.commands.{name}":
-                continue  # not built yet
-            raise
-        module.add_parser(subparsers)
+        # No try: a command module that fails to import is a bug, and must not silently take its command away.
+        importlib.import_module(f"toolkit.commands.{name}").add_parser(subparsers)
     return parser
 
 

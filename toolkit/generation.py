@@ -6,10 +6,10 @@ music carries on rather than restarting; windows are decoded separately and line
 overlap, which hides the codec decoder's edge effects at window starts.
 
 With trained adapters (`attached`, an `AttachedModel`) the music also follows the video: each window reads the
-video features of its own time span (resampled so feature frame 0 is the window's first decoder step), and
-guidance contrasts the prompt+video rows with rows that have neither. With a plan-and-refine head attached
-(`planner.enabled`), each window is sampled patch by patch (`toolkit.planning.sampling`) and its continuous
-latents are decoded; `temperature` and `top_k` then do not apply.
+features of its own time span (each re-timed by its kind, so feature step 0 is the window's first decoder
+step), and guidance contrasts the prompt+video rows with rows that have neither. Each window is sampled and
+decoded by the model's head (token by token, or plan-and-refine patch by patch). Only the conditioners' inputs
+reach generation: music-derived targets are withheld, and reading one raises.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from toolkit.backbone.sampling import sample_codes
+from toolkit.features.batch import FeatureBatch, as_batch
+from toolkit.heads.tokens import TokenHead
 
 
 def plan_windows(total_frames: int, window_frames: int, overlap_frames: int) -> list[tuple[int, int]]:
@@ -50,32 +51,10 @@ def crossfade_into(out: torch.Tensor, piece: torch.Tensor, start: int, fade: int
     out[:, start:end] += piece
 
 
-def window_features(features: Mapping[str, Any], start_seconds: float, seconds: float, fps: float) -> dict:
-    """Batched video features `(B, T, ...)` at `fps` re-timed to start at `start_seconds`, covering `seconds`
-    (plus one frame): what conditioners read for a window that starts there. Frames past the video are masked."""
-    from toolkit.conditioners.batch import MASK, video_mask
-    from toolkit.conditioners.resample import frame_positions, hold_last, resample_mask, resample_time
-
-    def first(tree: Mapping[str, Any]) -> torch.Tensor:
-        for key, value in tree.items():
-            if key != MASK:
-                return first(value) if isinstance(value, Mapping) else torch.as_tensor(value)
-        raise ValueError("features: empty batch")
-
-    head = first(features)
-    mask = video_mask(features, head.shape[0], head.shape[1])
-    count = math.ceil(seconds * fps) + 1
-    positions = start_seconds * fps + frame_positions(count, fps, fps)
-
-    def retime(tree: Mapping[str, Any]) -> dict:
-        return {
-            k: retime(v) if isinstance(v, Mapping) else resample_time(hold_last(torch.as_tensor(v).float(), mask),
-                                                                     positions)
-            for k, v in tree.items()
-            if k != MASK
-        }
-
-    return {**retime(features), MASK: resample_mask(mask, positions)}
+def window_features(features: Mapping[str, Any], start_seconds: float, seconds: float, fps: float) -> FeatureBatch:
+    """Batched features re-timed to start at `start_seconds`, covering `seconds` (plus one step): what
+    conditioners read for a window that starts there (`FeatureBatch.window`). Steps past the video are masked."""
+    return as_batch(features).window(start_seconds, seconds, fps)
 
 
 @torch.no_grad()
@@ -97,19 +76,15 @@ def generate_music(
 ) -> torch.Tensor:
     """Music `(B, round(seconds·sample_rate))` for each prompt (an empty prompt means unconditional).
 
-    `attached`: trained adapters on `backbone`; `features`: the videos' batched features (`collate_features`)
-    at `fps`, one row per prompt, for the conditioners that read video."""
-    from toolkit.conditioners.batch import stack_with_null_video
-    from toolkit.planning.sampling import sample_patches
-
+    `attached`: trained adapters and head on `backbone` (None: the frozen backbone's own token sampler);
+    `features`: the videos' batched features (`collate_features`) at `fps`, one row per prompt, holding the
+    conditioners' inputs."""
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
+    head = attached.head if attached is not None else TokenHead(backbone)
     rate = backbone.frame_rate
     total = math.ceil(seconds * rate)
-    head = attached.plan_head if attached is not None else None
-    # the planner reads a start patch before the window's frames, so its positions run a patch further
-    longest = backbone.max_frames - (head.patch_size if head is not None else 0)
-    window = max(2, min(int(window_seconds * rate), longest))
+    window = max(2, min(int(window_seconds * rate), backbone.max_frames - head.reserved_frames))
     overlap = min(round(overlap_seconds * rate), window // 2)
     spans = plan_windows(total, window, overlap)
     generator = torch.Generator().manual_seed(seed)
@@ -119,48 +94,33 @@ def generate_music(
     guided = guidance is not None and guidance != 1.0
     if features and (attached is None or not fps):
         raise ValueError("video features need the attached adapters and their fps")
+    if features:  # only the conditioners' inputs travel on; their targets are withheld
+        inputs = attached.input_keys
+        features = as_batch(features).select(inputs, withheld=attached.target_keys) if inputs else None
     hop = round(backbone.sample_rate / rate)
     audio = torch.zeros(len(prompts), total * hop)
-    previous = previous_latents = None
+    previous: dict[str, torch.Tensor] | None = None
     bar = None
     if progress and len(spans) > 1:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(spans), desc="windows", unit="window")
     for start, end in spans:
-        prompt = None if previous is None else previous[:, :, -overlap:]
+        prompt = None if previous is None else {k: v[..., -overlap:] for k, v in previous.items()}
         conditioned = contextlib.nullcontext()
         if attached is not None:
             video = window_features(features, start / rate, (end - start) / rate, fps) if features else None
             if video is not None and guided:
-                video = stack_with_null_video(video)
+                video = video.with_null_rows()
             conditioned = attached.conditioned(video)
         with conditioned:
-            if head is not None:  # plan-and-refine: patches of continuous latents, decoded as such
-                codes, previous_latents = sample_patches(
-                    head, memory, mask, end - start, guidance=guidance, generator=generator, prompt_codes=prompt,
-                    prompt_latents=None if prompt is None else previous_latents[..., -overlap:],
-                    progress=progress and bar is None,
-                )
-            else:
-                codes = sample_codes(
-                    backbone.model,
-                    memory,
-                    mask,
-                    end - start,
-                    prompt_codes=prompt,
-                    guidance=guidance,
-                    temperature=temperature,
-                    top_k=top_k,
-                    generator=generator,
-                    progress=progress and bar is None,
-                )
-        if head is not None:
-            wave = backbone.decode_latents(previous_latents).float().cpu()
-        else:
-            wave = backbone.decode_codes(codes).float().cpu()
+            sampled = head.sample(
+                attached, memory, mask, end - start, guidance=guidance, generator=generator, prompt=prompt,
+                progress=progress and bar is None, temperature=temperature, top_k=top_k,
+            )
+        wave = head.decode(sampled).float().cpu()
         crossfade_into(audio, wave, start * hop, 0 if previous is None else overlap * hop)
-        previous = codes
+        previous = sampled
         if bar is not None:
             bar.update()
     if bar is not None:

@@ -72,9 +72,9 @@ def prepare(cfg: DictConfig, extract: bool = True, progress: bool = True) -> Pre
         raise UserError(f"data.root: {root}: no usable videos (skipped {len(prepared.skipped)} of {scan.total}; "
                         f"first: {name}: {reason})")
     prepared.hits, prepared.misses = cache.hits, cache.misses
-    if "clip" in specs and cfg.features.clip_model == "tiny-random":
-        prepared.notes.append("CLIP weights are random (features.clip_model=tiny-random): they carry no "
-                              "semantics; the micro world's frames differ in colour and motion only")
+    if any(e.name == "clip" and getattr(e, "model", None) == "tiny-random" for e in extractors.values()):
+        prepared.notes.append("CLIP weights are random (features.extractors.clip.model=tiny-random): they carry "
+                              "no semantics; the micro world's frames differ in colour and motion only")
     return prepared
 
 

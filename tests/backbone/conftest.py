@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
-    from toolkit.backbone.micro import build_tiny
+    from tests.tiny_backbone import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny-musicgen") / "model")
 

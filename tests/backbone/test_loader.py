@@ -1,8 +1,8 @@
 import pytest
 import torch
 
+from tests.tiny_backbone import build_tiny
 from toolkit.backbone.loader import load_backbone, resolve_source
-from toolkit.backbone.micro import build_tiny
 from toolkit.errors import UserError
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from toolkit.backbone.card import chroma_similarity, onset_f1
 from toolkit.backbone.spectral import SpectralCodec, residual_kmeans
 from toolkit.errors import UserError
+from toolkit.micro.card import chroma_similarity, onset_f1
 
 SR = 16000
 

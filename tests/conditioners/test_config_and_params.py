@@ -39,7 +39,7 @@ def test_sections_compose_into_attach_specs():
 
 
 def test_lora_section_spec_builds_on_a_backbone(backbone):
-    from toolkit.conditioners import attach
+    from toolkit.model.attach import attach
 
     spec = LoraSection(enabled=True, rank=2, attention=["self"], layers=[1]).to_spec()
     attached = attach(backbone, [spec])

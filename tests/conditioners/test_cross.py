@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from toolkit.conditioners import attach, drop_video
+from toolkit.features.batch import drop_video
+from toolkit.model.attach import attach
 
 from .conftest import CLIP_DIM, FPS, logits
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toolkit.conditioners import attach
+from toolkit.model.attach import attach
 
 from .conftest import CLIP_DIM, FPS, logits
 
@@ -46,7 +46,7 @@ def test_all_together_with_lora_is_exact_at_init(backbone, batch):
 def test_greedy_guided_sampling_is_unchanged_at_init(backbone, batch):
     """End to end through the KV-cached sampler with guidance (null rows carry no video)."""
     from toolkit.backbone.sampling import sample_codes
-    from toolkit.conditioners import stack_with_null_video
+    from toolkit.features.batch import stack_with_null_video
 
     def sample():
         return sample_codes(backbone.model, batch["memory"], batch["mask"], 12, guidance=3.0, temperature=0)
@@ -60,7 +60,7 @@ def test_greedy_guided_sampling_is_unchanged_at_init(backbone, batch):
 def test_text_encoder_route_is_not_exact_with_video_but_is_without(backbone, batch):
     """The paper's route appends video tokens to the text memory: documented as not bit-identical at init.
     Rows whose video is dropped append only masked tokens and keep the backbone's logits."""
-    from toolkit.conditioners import drop_video
+    from toolkit.features.batch import drop_video
 
     reference = logits(backbone, batch)
     spec = {"name": "semantic", "route": "text_encoder", "feature_dim": CLIP_DIM}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toolkit.conditioners import attach
+from toolkit.model.attach import attach
 
 from .conftest import CLIP_DIM, FPS, perturb
 
@@ -60,7 +60,7 @@ def test_token_by_token_equals_full_pass(backbone, batch, which):
 
 def test_rhythm_adds_curve_value_of_each_step(backbone, batch):
     """Signal entering the hooked layer at step s is the (perturbed) projection of the curve at s·fps/rate."""
-    from toolkit.conditioners.resample import frame_positions, resample_time
+    from toolkit.features.resample import frame_positions, resample_time
 
     attached = attach(backbone, [{"name": "rhythm", "block_size": 2}], fps=FPS)
     rhythm = attached.conditioners["rhythm"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from toolkit.conditioners import attach
+from toolkit.model.attach import attach
 
 from .conftest import FPS, logits, perturb
 

@@ -7,15 +7,23 @@ import torch
 
 from toolkit.conditioners import (
     Conditioner,
-    attach,
     available_conditioners,
     build_conditioner,
     register_conditioner,
 )
 from toolkit.conditioners.hooks import add_in_attention
+from toolkit.conditioners.registry import CONDITIONERS
 from toolkit.errors import UserError
+from toolkit.model.attach import attach
 
 from .conftest import FPS, logits
+
+
+@pytest.fixture
+def scratch_conditioners():
+    """What a test registers is gone after it, so later tests never see it."""
+    with CONDITIONERS.scoped():
+        yield
 
 
 def test_builtins_are_registered():
@@ -51,12 +59,12 @@ def test_failed_attach_leaves_nothing_attached(backbone, batch):
     assert torch.equal(logits(backbone, batch), reference)
 
 
-def test_a_new_conditioner_is_one_registered_class(backbone, batch):
+def test_a_new_conditioner_is_one_registered_class(backbone, batch, scratch_conditioners):
     @register_conditioner("test_constant_bias")
     class ConstantBias(Conditioner):
         """Adds a learned constant to the hidden state entering layer 0 (zero at init)."""
 
-        features = ("interframe.distance",)
+        inputs = ("interframe.distance",)
         hook = "in_attention"
 
         def __init__(self, backbone, fps: float = 8.0):
@@ -71,7 +79,7 @@ def test_a_new_conditioner_is_one_registered_class(backbone, batch):
             )
 
         def prepare(self, features):
-            self.rows = features["interframe"]["distance"].shape[0]
+            self.rows = features["interframe.distance"].shape[0]
 
     reference = logits(backbone, batch)
     attached = attach(backbone, [{"name": "test_constant_bias"}], fps=FPS)

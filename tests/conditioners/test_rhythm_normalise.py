@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from toolkit.conditioners import attach
 from toolkit.conditioners.rhythm import median_log_scale
 from toolkit.errors import UserError
+from toolkit.model.attach import attach
 
 from .conftest import FPS, logits, perturb
 

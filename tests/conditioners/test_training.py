@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toolkit.conditioners import attach
+from toolkit.model.attach import attach
 
 from .conftest import CLIP_DIM, FPS, logits
 

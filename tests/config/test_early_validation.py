@@ -82,7 +82,7 @@ def _exits_2(capsys: pytest.CaptureFixture, argv: list[str], expected: str) -> s
         (VIDMUSICIAN, "backbone.name=.", "backbone.name: .: not a transformers model directory"),
         (VIDMUSICIAN, "evaluation.embedding=vggishh", "evaluation.embedding: unknown embedding 'vggishh'"),
         (VIDMUSICIAN, "evaluation.classifier=cnn", "evaluation.classifier: unknown classifier 'cnn'"),
-        (VIDMUSICIAN, "features.extractors=[clipp]", "features.extractors: unknown feature extractor 'clipp'"),
+        (VIDMUSICIAN, "features.extractors.clipp={}", "features.extractors.clipp: unknown feature extractor 'clipp'"),
         (VIDMUSICIAN, "data.splits.val=0.9", "data.splits: val + test must be below 1"),  # test is 0.1
         (VIDMUSICIAN, "backbone.overlap_seconds=8", "backbone.overlap_seconds: must be below"),
     ],
@@ -92,14 +92,14 @@ def test_bad_train_config_exits_2_before_any_build(no_builds, capsys, experiment
     _exits_2(capsys, ["train", str(experiment), override], expected)
 
 
-@pytest.mark.parametrize("override", ["features.extractors=[colourr]", "features.n_mels=0"])
+@pytest.mark.parametrize("override", ["features.extractors.colourr=null", "features.extractors.rhythm.n_mels=0"])
 def test_bad_feature_settings_fail_prepare_before_the_world_is_built(no_builds, capsys, override):
     _exits_2(capsys, ["prepare", str(MICRO), override], "features.")
 
 
 def test_bad_planner_kwargs_exit_2_before_any_build(no_builds, capsys):
-    argv = ["train", str(MICRO), "planner.enabled=true", "planner.dit_heads=3"]
-    _exits_2(capsys, argv, "planner.dit_width/dit_heads: the width 128 must be a multiple of the heads 3")
+    argv = ["train", str(MICRO), "head.name=plan_refine", "head.plan_refine.dit_heads=3"]
+    _exits_2(capsys, argv, "head.plan_refine.dit_width/dit_heads: the width 128 must be a multiple of the heads 3")
 
 
 @pytest.mark.parametrize(
@@ -190,12 +190,12 @@ def test_conditioner_ranges_name_their_kwargs():
 
 def test_a_conditioner_rule_gives_one_message_at_load_and_at_construction():
     """One owner per rule: the config check asks the conditioner, so both paths say the same thing."""
-    from toolkit.conditioners.plan_refine import PlanRefine
     from toolkit.config import load_config
     from toolkit.errors import UserError
+    from toolkit.heads.plan_refine.head import PlanRefine
 
     with pytest.raises(UserError) as at_load:
-        load_config(MICRO, ["planner.enabled=true", "planner.patch_size=0"])
+        load_config(MICRO, ["head.name=plan_refine", "head.plan_refine.patch_size=0"])
     with pytest.raises(UserError) as direct:
-        PlanRefine.check_config({"patch_size": 0}, "planner")
-    assert str(at_load.value) == str(direct.value) == "planner.patch_size: must be in [1, 64], got 0"
+        PlanRefine.check_config({"patch_size": 0}, "head.plan_refine")
+    assert str(at_load.value) == str(direct.value) == "head.plan_refine.patch_size: must be in [1, 64], got 0"

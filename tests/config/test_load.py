@@ -89,7 +89,9 @@ def test_every_shipped_experiment_loads() -> None:
     [
         ("features.fps=0", r"features.fps: must be in \(0, 120\], got 0"),
         ("features.fps=nan", "features.fps: must be a finite number"),
-        ("features.colour_bins=256", r"features.colour_bins: must be in \[1, 32\]"),
+        ("features.extractors.colour.bins=256", r"features.extractors.colour.bins: must be in \[1, 32\]"),
+        ("features.extractors.rhythm.n_melz=8", "features.extractors.rhythm.n_melz: .* did you mean n_mels"),
+        ("features.extractors=[clip,interframe]", "features.extractors: expected a mapping, got a list"),
         ("data.sample_rate=0", "data.sample_rate: must be in"),
         ("data.splits.val=0.9", "data.splits: val \\+ test must be below 1"),
         ("backbone.overlap_seconds=9", "backbone.overlap_seconds: must be below backbone.window_seconds"),

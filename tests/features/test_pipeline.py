@@ -120,18 +120,57 @@ def test_missing_video_is_a_user_error(tmp_path):
         extract_features(tmp_path / "nope.mp4", SPECS, FeatureCache(tmp_path), 8, 224, SR)
 
 
-def test_config_section_drives_the_extractors():
+# What `specs_from_config` gave for the default section when it was a flat dataclass (clip_model, n_mels, ...):
+# the defaults must stay these kwargs, or every cached feature's key changes.
+OLD_DEFAULT_SPECS = {
+    "clip": {"model": "tiny-random", "image_size": 224, "batch_size": 32},
+    "interframe": {"clip": {"model": "tiny-random", "image_size": 224, "batch_size": 32}},
+    "rhythm": {"frame_rate": 50.0, "n_mels": 24, "tempogram_bins": 64},
+    "colour": {"bins": 8},
+    "shots": {"threshold": 0.4, "bins": 8},
+}
+
+
+def test_the_default_section_gives_the_old_extractor_kwargs():
     cfg = OmegaConf.structured(FeaturesConfig)
     specs = specs_from_config(cfg)
-    assert list(specs) == ["clip", "interframe", "rhythm", "colour", "shots"]
-    built = build_extractors(specs)
+    assert specs == OLD_DEFAULT_SPECS and list(specs) == list(OLD_DEFAULT_SPECS)
+    for entry, kwargs in specs.items():
+        assert {k: type(v) for k, v in kwargs.items()} == {k: type(v) for k, v in OLD_DEFAULT_SPECS[entry].items()}
+    assert specs_from_config(FeaturesConfig()) == OLD_DEFAULT_SPECS  # the dataclass itself, not only OmegaConf's
+
+
+def test_config_section_drives_the_extractors():
+    cfg = OmegaConf.structured(FeaturesConfig)
+    built = build_extractors(specs_from_config(cfg))
     assert built["clip"].config() == built["interframe"].clip.config()
     assert built["rhythm"].frame_rate == 50 and cfg.fps == 8 and cfg.max_side == 224
-    cfg.extractors = ["colour", "shots"]
-    assert list(specs_from_config(cfg)) == ["colour", "shots"]
-    cfg.extractors = ["colour", "shot"]
-    with pytest.raises(UserError, match="did you mean 'shots'"):
+    cfg = OmegaConf.merge(cfg, OmegaConf.create(
+        {"extractors": {"clip": {"model": "tiny-random", "seed": 3}, "rhythm": None, "shots": None,
+                        "coarse": {"type": "colour", "bins": 2}}}))
+    specs = specs_from_config(cfg)
+    assert list(specs) == ["clip", "interframe", "colour", "coarse"]  # null switches an entry off
+    assert specs["interframe"]["clip"]["seed"] == 3  # runs alone (training reads one entry) with clip's settings
+    assert specs["coarse"] == {"type": "colour", "bins": 2}
+    cfg.extractors.shot = None  # a misspelt name fails even when switched off
+    with pytest.raises(UserError, match=r"features.extractors.shot: unknown feature extractor 'shot' — did you mean"):
         specs_from_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("extractors", "message"),
+    [
+        ({"clip": {"modle": "x"}}, r"features.extractors.clip.modle: the clip extractor has no option 'modle' — did"),
+        ({"big": {"type": "colour", "bins": 64}}, r"features.extractors.big.bins: must be in \[1, 32\], got 64"),
+        ({"interframe": {"clip": {"image_size": 8}}}, r"features.extractors.interframe.clip.image_size: must be in"),
+        ({"mine": {"type": "colr"}}, r"features.extractors.mine.type: unknown feature extractor 'colr'"),
+        ({"shots": {"threshold": 1.0}}, r"features.extractors.shots.threshold: must be in \(0, 1\), got 1.0"),
+        ({"rhythm": 3}, r"features.extractors.rhythm: expected the extractor's options"),
+    ],
+)
+def test_bad_extractor_options_name_their_key(extractors, message):
+    with pytest.raises(UserError, match=message):
+        specs_from_config(FeaturesConfig(extractors={**FeaturesConfig().extractors, **extractors}))
 
 
 def test_real_readers_on_an_mp4_with_music(tmp_path):

@@ -6,7 +6,13 @@ import pytest
 
 from toolkit.errors import UserError
 from toolkit.features.pipeline import build_extractors
-from toolkit.features.registry import Extractor, available_extractors, get_extractor, register_extractor
+from toolkit.features.registry import (
+    EXTRACTORS,
+    Extractor,
+    available_extractors,
+    get_extractor,
+    register_extractor,
+)
 
 
 def test_builtins_are_registered_with_their_kind():
@@ -27,11 +33,20 @@ def test_misspelt_name_suggests_the_right_one():
 
 
 def test_unknown_kwarg_names_the_extractor():
-    with pytest.raises(UserError, match="features.colour: .*'binz'"):
+    with pytest.raises(UserError, match="features.extractors.colour.binz: the colour extractor has no option 'binz'"):
         get_extractor("colour", binz=4)
+    with pytest.raises(UserError, match=r"features.extractors.colour.bins: must be in \[1, 32\], got 0"):
+        get_extractor("colour", bins=0)
 
 
-def test_a_new_extractor_is_one_decorated_class():
+@pytest.fixture
+def scratch_extractors():
+    """What a test registers is gone afterwards, so later tests never see it."""
+    with EXTRACTORS.scoped():
+        yield
+
+
+def test_a_new_extractor_is_one_decorated_class(scratch_extractors):
     @register_extractor("test-mean-brightness")
     class MeanBrightness(Extractor):
         kind = "video"

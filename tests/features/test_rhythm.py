@@ -62,5 +62,7 @@ def test_short_and_bad_audio():
     assert len(out["beats"]) == 0 and np.isfinite(out["mel"]).all()
     with pytest.raises(UserError, match="mono audio"):
         get_extractor("rhythm")((np.zeros((2, 100)), SR))
+    with pytest.raises(UserError, match=r"features.extractors.rhythm.frame_rate: must be in \(0, 1000\]"):
+        get_extractor("rhythm", frame_rate=0)  # the class's ranges, checked before it is built
     with pytest.raises(UserError, match="frame rates"):
-        get_extractor("rhythm", frame_rate=0)
+        get_extractor("rhythm", beat_frame_rate=0)  # no range for it: the constructor's own check

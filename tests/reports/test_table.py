@@ -50,13 +50,14 @@ def records() -> list[RunRecord]:
               16: ([1.0, 1.5, 2.0], [0.50, 0.52, 0.54])}
     for patch, (fads, rtfs) in values.items():
         for seed, (fad, rtf) in enumerate(zip(fads, rtfs, strict=True)):
-            rows.append(_record(len(rows), {"planner.patch_size": patch, "seed": seed}, {"fad": fad, "rtf": rtf}))
-    rows.append(_record(len(rows), {"planner.patch_size": 8, "seed": 0}, {}, "FAIL", "ValueError: NaN loss"))
+            params = {"head.plan_refine.patch_size": patch, "seed": seed}
+            rows.append(_record(len(rows), params, {"fad": fad, "rtf": rtf}))
+    rows.append(_record(len(rows), {"head.plan_refine.patch_size": 8, "seed": 0}, {}, "FAIL", "ValueError: NaN loss"))
     return rows
 
 
 def test_rows_group_seeds_and_mark_the_best_per_direction(records: list[RunRecord]) -> None:
-    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+    table = build_table(records, "patch", ("head.plan_refine.patch_size",), ("fad", "rtf"),
                         {"fad": "minimize", "rtf": "minimize"}, "toolkit report sweeps/patch.yaml")
     assert [row.values for row in table.rows] == [("2",), ("4",), ("16",)]  # numeric order, failed row absent
     assert [row.n_trials for row in table.rows] == [3, 3, 3]
@@ -65,9 +66,9 @@ def test_rows_group_seeds_and_mark_the_best_per_direction(records: list[RunRecor
     assert table.best == {"fad": {2}, "rtf": {0}}
     # rtf: 0.10 ± 0 clears 0.21 ± …; fad: 1.5 ± 1.24 overlaps 2.1 ± 0.25, so it is not "separated"
     assert table.separated == {"fad": False, "rtf": True}
-    assert table.failures == ["trial 9 [planner.patch_size=8, seed=0]: fail — ValueError: NaN loss"]
+    assert table.failures == ["trial 9 [head.plan_refine.patch_size=8, seed=0]: fail — ValueError: NaN loss"]
 
-    maximize = build_table(records, "patch", ("planner.patch_size",), ("fad",), {"fad": "maximize"}, "cmd")
+    maximize = build_table(records, "patch", ("head.plan_refine.patch_size",), ("fad",), {"fad": "maximize"}, "cmd")
     assert maximize.best == {"fad": {0}}
 
 
@@ -78,11 +79,11 @@ def test_ties_share_the_mark(records: list[RunRecord]) -> None:
 
 
 def test_writers_carry_rows_marks_and_the_command(records: list[RunRecord], tmp_path: Path) -> None:
-    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+    table = build_table(records, "patch", ("head.plan_refine.patch_size",), ("fad", "rtf"),
                         {"fad": "minimize", "rtf": "minimize"}, "toolkit report sweeps/patch.yaml")
     markdown = to_markdown(table)
     assert "Regenerate: `toolkit report sweeps/patch.yaml`" in markdown
-    assert "| planner.patch_size | n | fad ↓ | rtf ↓ |" in markdown
+    assert "| head.plan_refine.patch_size | n | fad ↓ | rtf ↓ |" in markdown
     assert "| 2 | 3 | 3.20 ± 0.50 | **0.1 ± 0** † |" in markdown
     assert "| 16 | 3 | **1.5 ± 1.2** | 0.520 ± 0.050 |" in markdown
     lines = to_csv(table).splitlines()
@@ -93,7 +94,7 @@ def test_writers_carry_rows_marks_and_the_command(records: list[RunRecord], tmp_
     tex = to_latex(table)
     assert tex.startswith("% regenerate: toolkit report sweeps/patch.yaml")
     assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
-    assert r"planner.patch\_size & $n$ & fad $\downarrow$ & rtf $\downarrow$ \\" in tex
+    assert r"head.plan\_refine.patch\_size & $n$ & fad $\downarrow$ & rtf $\downarrow$ \\" in tex
     assert r"16 & 3 & \textbf{1.5 $\pm$ 1.2} & 0.520 $\pm$ 0.050 \\" in tex
     written = write_reports(table, tmp_path)
     assert sorted(p.name for p in written) == ["patch.csv", "patch.md", "patch.tex"]
@@ -108,14 +109,14 @@ def test_pareto_front_respects_directions() -> None:
 
 
 def test_plots_are_written(records: list[RunRecord], tmp_path: Path) -> None:
-    table = build_table(records, "patch", ("planner.patch_size",), ("fad", "rtf"),
+    table = build_table(records, "patch", ("head.plan_refine.patch_size",), ("fad", "rtf"),
                         {"fad": "minimize", "rtf": "minimize"}, "cmd")
     plots = metric_plots(table, tmp_path)
-    assert sorted(p.name for p in plots) == ["fad_vs_planner.patch_size.png", "rtf_vs_planner.patch_size.png"]
+    assert sorted(p.name for p in plots) == [f"{m}_vs_head.plan_refine.patch_size.png" for m in ("fad", "rtf")]
     pareto = pareto_plot(table, tmp_path)
     assert pareto is not None and pareto.name == "pareto_fad_rtf.png"
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in [*plots, pareto])
-    no_speed = build_table(records, "patch", ("planner.patch_size",), ("fad",), {"fad": "minimize"}, "cmd")
+    no_speed = build_table(records, "patch", ("head.plan_refine.patch_size",), ("fad",), {"fad": "minimize"}, "cmd")
     assert pareto_plot(no_speed, tmp_path) is None
 
 
@@ -132,11 +133,12 @@ def test_the_header_counts_only_complete_trials(records: list[RunRecord], monkey
 
     import toolkit.reports.sweep_report as sweep_report
 
-    records.append(_record(len(records), {"planner.patch_size": 8, "seed": 1}, {"fad": 9.0}, "PRUNED", "at step 2"))
-    records.append(_record(len(records), {"planner.patch_size": 8, "seed": 2}, {}, ""))  # its worker died
+    pruned = {"head.plan_refine.patch_size": 8, "seed": 1}
+    records.append(_record(len(records), pruned, {"fad": 9.0}, "PRUNED", "at step 2"))
+    records.append(_record(len(records), {"head.plan_refine.patch_size": 8, "seed": 2}, {}, ""))  # its worker died
     monkeypatch.setattr(sweep_report, "sweep_runs", lambda spec: records)
     monkeypatch.chdir(tmp_path)
-    spec = SimpleNamespace(name="patch", group_by=("planner.patch_size",), report_metrics=("fad",),
+    spec = SimpleNamespace(name="patch", group_by=("head.plan_refine.patch_size",), report_metrics=("fad",),
                            report_directions={"fad": "minimize"}, path=tmp_path / "patch.yaml", trial="train-evaluate",
                            experiment=tmp_path / "micro.yaml")
     note = sweep_report.sweep_table(spec).notes[-1]

@@ -13,9 +13,9 @@ from omegaconf import OmegaConf
 from toolkit.conditioners import available_conditioners, conditioner_class
 from toolkit.config import load_config, to_dict
 from toolkit.config.sections.conditioners import adapter_specs
+from toolkit.config.stages import plan_stages
 from toolkit.sweeps.spec import SweepSpec, load_sweep
 from toolkit.sweeps.syntax import Choice
-from toolkit.training.stages import plan_stages
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 SHIPPED = sorted(SWEEPS.glob("*.yaml"))

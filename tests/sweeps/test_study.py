@@ -15,7 +15,7 @@ from optuna.trial import TrialState, create_trial
 from toolkit.errors import UserError
 from toolkit.sweeps.storage import WORKER_ATTR, open_storage, worker_is_dead
 from toolkit.sweeps.study import _Reporter, fail_stale_trials, progress, remove_failed_trial_dirs, trial_dir
-from toolkit.sweeps.trial import TrialResult, get_trial, register_trial
+from toolkit.sweeps.trial import TRIALS, TrialResult, get_trial, register_trial
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 
@@ -131,11 +131,14 @@ def test_report_logs_every_curve_and_prunes_on_the_first(tmp_path: Path) -> None
 
 
 def test_trials_register_by_name() -> None:
-    @register_trial("unit-test-trial")
-    def fake(cfg, report, workdir):
-        return TrialResult(metrics={"m": 1.0})
+    with TRIALS.scoped():  # the test's trial is gone afterwards
 
-    assert get_trial("unit-test-trial") is fake
+        @register_trial("unit-test-trial")
+        def fake(cfg, report, workdir):
+            return TrialResult(metrics={"m": 1.0})
+
+        assert get_trial("unit-test-trial") is fake
+    assert "unit-test-trial" not in TRIALS
     assert get_trial("demo").__name__ == "run_demo_trial"
     with pytest.raises(UserError, match="unknown trial 'nope'"):
         get_trial("nope")

@@ -49,10 +49,10 @@ def train_cfg(**overrides):
 
 def make_loop(backbone, stages=(), seed: int = 0, **overrides):
     """A `Loop` over synthetic clips with SPECS attached (rhythm's encoder seeded by `seed`)."""
-    from toolkit.conditioners import attach
+    from toolkit.config.stages import plan_stages
+    from toolkit.model.attach import attach
     from toolkit.training.data import ClipSet
     from toolkit.training.loop import Loop
-    from toolkit.training.stages import plan_stages
 
     cfg = train_cfg(**overrides)
     torch.manual_seed(seed)
@@ -60,5 +60,5 @@ def make_loop(backbone, stages=(), seed: int = 0, **overrides):
     keys = attached.feature_keys
     train = ClipSet(make_clips(4), backbone.frame_rate, FPS, cfg.crop_seconds, keys, backbone.max_frames)
     val = ClipSet(make_clips(2, seed=1), backbone.frame_rate, FPS, cfg.crop_seconds, keys, backbone.max_frames)
-    planned = plan_stages(list(stages), cfg.steps, list(attached.conditioners))
+    planned = plan_stages(list(stages), cfg.steps, attached.stage_names())
     return Loop(attached, train, val, cfg, planned, seed)

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from toolkit.conditioners import attach
+from toolkit.model.attach import attach
 from toolkit.training.checkpoint import load_checkpoint, save_checkpoint
 
 from .helpers import FPS, SPECS, make_clips
@@ -25,7 +25,7 @@ def _perturbed(backbone):
 
 
 def _logits(attached):
-    from toolkit.conditioners import collate_features
+    from toolkit.features.batch import collate_features
 
     clips = make_clips(2)
     features = collate_features([c.features for c in clips], attached.feature_keys)

@@ -17,14 +17,15 @@ def _set(crop_seconds=0.3, keys=("clip.global", "interframe.distance"), max_fram
 
 def test_crops_start_on_a_video_frame_and_its_codec_frame():
     clips = _set()
-    assert clips.crop_frames == 30 and clips.crop_video_frames == 9
+    assert clips.crop_frames == 30
     gen = torch.Generator().manual_seed(0)
     starts = set()
     for _ in range(40):
         batch = clips.batch([0, 1, 2], gen)
         assert batch.codes.shape == (3, 2, 30)
+        assert batch.features["clip.global"].shape[1] == 9  # 0.3 s at 25 fps, plus one
         for row, index in enumerate([0, 1, 2]):
-            first_frame = int(batch.features["clip"]["global"][row, 0, 0])  # channel 0 holds the frame number
+            first_frame = int(batch.features["clip.global"][row, 0, 0])  # channel 0 holds the frame number
             code_start = round(first_frame * 100.0 / FPS)
             assert torch.equal(batch.codes[row], clips.clips[index].codes[:, code_start : code_start + 30])
             starts.add(first_frame)

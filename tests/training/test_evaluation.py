@@ -16,7 +16,7 @@ from toolkit.errors import UserError
 def codec_model():
     """A tiny MusicGen whose codec has random codebooks: the shared fixture's all-zero codebooks decode every
     code sequence to the same audio, which would hide whether the sampled codes differ."""
-    from toolkit.backbone.micro import tiny_musicgen
+    from tests.tiny_backbone import tiny_musicgen
 
     return tiny_musicgen(layers=2, max_positions=64, random_codebooks=True)
 
@@ -47,7 +47,7 @@ def _items(prompts: list[str], seconds: float = 0.15):
 def _generate(backbone, cfg, items, out: Path) -> list[np.ndarray]:
     import soundfile
 
-    from toolkit.conditioners import attach
+    from toolkit.model.attach import attach
     from toolkit.training.evaluation import generate_split
 
     attached = attach(backbone, [], fps=8.0)

@@ -80,7 +80,7 @@ def test_nan_loss_stops_with_a_clear_message_and_no_update(backbone, monkeypatch
     loop = make_loop(backbone)
     loop.train_step(0)
     before = _adapter_copy(loop)
-    monkeypatch.setattr(loop, "loss", lambda batch: torch.tensor(float("nan"), requires_grad=True))
+    monkeypatch.setattr(loop, "losses", lambda batch: {"head": torch.tensor(float("nan"), requires_grad=True)})
     with pytest.raises(TrainingDiverged, match=r"loss is nan at step 2 \(stage 'all'.*train.lr"):
         loop.train_step(1)
     after = _adapter_copy(loop)
@@ -126,4 +126,4 @@ def test_validation_loss_is_deterministic_and_dropout_free(backbone):
     loop = make_loop(backbone)
     assert loop.validate() == loop.validate()
     batch = loop.val_set.validation_batches(2, 1)[0]
-    assert batch.prompts == ["prompt 0", "prompt 1"] and batch.features["mask"].all()
+    assert batch.prompts == ["prompt 0", "prompt 1"] and batch.features.present.all()

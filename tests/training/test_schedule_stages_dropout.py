@@ -8,10 +8,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from toolkit.config.stages import plan_stages, stage_at
 from toolkit.errors import UserError
 from toolkit.training.dropout import drop_conditions, drop_rows
 from toolkit.training.schedule import warmup_cosine
-from toolkit.training.stages import plan_stages, stage_at
 
 
 def test_warmup_then_cosine_to_the_floor():
@@ -69,10 +69,10 @@ def test_drop_conditions_empties_prompts_and_masks_video_independently():
     features = {"clip": {"global": torch.ones(n, 3, 2)}, "mask": torch.ones(n, 3)}
     prompts, dropped = drop_conditions(["p"] * n, features, 0.3, 0.2, gen)
     no_text = torch.tensor([p == "" for p in prompts])
-    no_video = dropped["mask"].sum(-1) == 0
+    no_video = dropped.present == 0
     assert abs(no_text.float().mean() - 0.3) < 0.03 and abs(no_video.float().mean() - 0.2) < 0.03
     assert abs((no_text & no_video).float().mean() - 0.06) < 0.02  # independent draws: both ≈ 0.3 · 0.2
-    assert torch.equal(dropped["clip"]["global"], features["clip"]["global"])  # features kept, only masked
+    assert torch.equal(dropped["clip.global"], features["clip"]["global"])  # features kept, only masked
 
 
 def test_training_batches_drop_text_at_the_configured_rate(backbone):
@@ -81,5 +81,5 @@ def test_training_batches_drop_text_at_the_configured_rate(backbone):
     loop = make_loop(backbone, text_dropout=0.25, video_dropout=0.0, batch_size=4)
     prompts = [p for step in range(300) for p in loop.batch_for(step).prompts]
     assert abs(sum(p == "" for p in prompts) / len(prompts) - 0.25) < 0.04
-    masks = loop.batch_for(0).features["mask"]
+    masks = loop.batch_for(0).features.present
     assert masks.all()  # video dropout 0: every row keeps its video

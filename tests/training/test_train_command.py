@@ -12,7 +12,7 @@ from ..conftest import train_on_tiny_world
 EXPERIMENT = """
 name: tiny_vidmusician
 data: {{root: {world}, splits: {{val: 0.2, test: 0.2}}}}
-features: {{extractors: [clip, interframe]}}
+features: {{extractors: {{rhythm: null, colour: null, shots: null}}}}  # clip and interframe only
 backbone: {{name: {backbone}}}
 conditioners:
   - {{name: semantic, feature_dim: 32}}

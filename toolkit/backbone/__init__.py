@@ -1,4 +1,5 @@
-"""Frozen text-to-music backbones: MusicGen by hub id, local directory or the toolkit's own `micro` model."""
+"""Frozen text-to-music backbones: MusicGen by hub id or local directory, and the micro model's architecture
+(built and cached by `toolkit.micro`)."""
 
 from toolkit.backbone.frozen import Backbone, freeze
 from toolkit.backbone.loader import load_backbone

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from toolkit.backbone import codec, delay, text
+from toolkit.backbone.cache_kwarg import cache_kwargs
+
+# LoRA's decoder attentions (config name → MusicGen's submodule) and their projections.
+LORA_ATTENTION = {"self": "self_attn", "cross": "encoder_attn"}
+LORA_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
+# Attention projections of MusicGen's text encoders: T5 (q, k, v, o), BERT (query, key, value).
+TEXT_ENCODER_PROJECTIONS = ("q", "k", "v", "o", "query", "key", "value")
 
 
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
@@ -21,7 +31,9 @@ class Backbone:
     """A frozen `MusicgenForConditionalGeneration` with its tokenizer, and the codec its codes belong to.
 
     Exposes text encoding (and the classifier-free null), codec codes and continuous latents, the delay
-    pattern, and the decoder layers that conditioners hook into. Its weights are never changed.
+    pattern, and the modules adapters attach to (decoder layers and their text cross-attention, the text
+    encoder and its projection, LoRA target names). Conditioners and heads ask it for these and never walk
+    MusicGen's module paths themselves, so those paths live here only. Its weights are never changed.
     `codec` replaces the model's own `audio_encoder` (the micro backbone passes its `SpectralCodec`); then
     only the toolkit's sampling loop and `decode_codes` give valid audio, not transformers' `generate()`.
     """
@@ -39,13 +51,18 @@ class Backbone:
         return self._codec if self._codec is not None else self.model.audio_encoder
 
     @property
-    def decoder_layers(self) -> torch.nn.ModuleList:
-        """The decoder's transformer blocks: the hook points for in-attention and extra cross-attention."""
-        return self.model.decoder.model.decoder.layers
-
-    @property
     def hidden_size(self) -> int:
         return self.model.config.decoder.hidden_size
+
+    @property
+    def num_heads(self) -> int:
+        """Attention heads per decoder layer (self- and cross-attention alike)."""
+        return self.model.config.decoder.num_attention_heads
+
+    @property
+    def start_token_id(self) -> int:
+        """The token the decoder starts from (equal to `pad_id` in the hub checkpoints, not by definition)."""
+        return self.model.config.decoder.decoder_start_token_id
 
     @property
     def memory_size(self) -> int:
@@ -133,7 +150,105 @@ class Backbone:
         """Training labels `(B,T+K-1,K)` for `model.decoder(labels=...)` (pads are ignored by the loss)."""
         return delay.delayed_labels(codes, self.pad_id)
 
+    # --- modules adapters attach to ----------------------------------------------------------------------
+    @property
+    def decoder_stack(self) -> torch.nn.Module:
+        """The decoder's layer stack (`MusicgenDecoder`): its forward receives the text memory as
+        `encoder_hidden_states` / `encoder_attention_mask`, the place to append memory tokens."""
+        return self.model.decoder.model.decoder
+
+    @property
+    def decoder_layers(self) -> torch.nn.ModuleList:
+        """The decoder's transformer blocks: the hook points for in-attention and extra cross-attention."""
+        return self.decoder_stack.layers
+
+    def cross_attention(self, layer_index: int) -> torch.nn.Module:
+        """Decoder layer `layer_index`'s text cross-attention (`q_proj`, `k_proj`, `v_proj`, `out_proj`)."""
+        return self.decoder_layers[layer_index].encoder_attn
+
+    def cross_attention_norm(self, layer_index: int) -> torch.nn.Module:
+        """The layer norm applied to the hidden state before that layer's text cross-attention."""
+        return self.decoder_layers[layer_index].encoder_attn_layer_norm
+
+    @property
+    def text_encoder(self) -> torch.nn.Module:
+        """The frozen text encoder (T5 in the hub checkpoints): prompts or input embeddings → hidden states."""
+        return self.model.text_encoder
+
+    @property
+    def text_input_width(self) -> int:
+        """Width of the text encoder's input embeddings (what `encode_text_embeddings` takes)."""
+        return self.text_encoder.get_input_embeddings().embedding_dim
+
+    @property
+    def text_projection(self) -> torch.nn.Module | None:
+        """`enc_to_dec_proj`, mapping text-encoder states to the memory width; None when the widths agree."""
+        return getattr(self.model, "enc_to_dec_proj", None)
+
+    def encode_text_embeddings(self, embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Input embeddings `(B,L,text_input_width)` → memory `(B,L,memory_size)`: the text encoder, then
+        `text_projection`. Keeps the graph (unlike `encode_text`), so adapters before or inside the encoder
+        train through it; padding is not zeroed."""
+        hidden = self.text_encoder(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
+        projection = self.text_projection
+        return hidden if projection is None else projection(hidden)
+
+    # --- LoRA targets ------------------------------------------------------------------------------------
+    def lora_targets(
+        self, attention: Sequence[str], projections: Sequence[str], layers: Sequence[int] | None = None
+    ) -> list[str]:
+        """Names (in `model`, as peft sees them) of the decoder projections LoRA should adapt.
+
+        `attention`: keys of `LORA_ATTENTION` ("self", "cross"); `projections`: of `LORA_PROJECTIONS`;
+        `layers`: decoder layer indices, None for all.
+        """
+        unknown = [a for a in attention if a not in LORA_ATTENTION] + [
+            p for p in projections if p not in LORA_PROJECTIONS
+        ]
+        if unknown:
+            raise ValueError(f"unknown LoRA attention or projection names {unknown}")
+        prefix = self._module_name(self.decoder_layers)
+        ids = range(len(self.decoder_layers)) if layers is None else layers
+        return [f"{prefix}.{i}.{LORA_ATTENTION[a]}.{p}" for i in ids for a in attention for p in projections]
+
+    def text_encoder_lora_targets(self, pattern: str | None = None) -> list[str]:
+        """Names (in `model`) of the text-encoder modules LoRA should adapt: its attention projections
+        (`TEXT_ENCODER_PROJECTIONS`), or the ones whose full name `pattern` matches entirely."""
+        prefix = self._module_name(self.text_encoder)
+        names = [f"{prefix}.{n}" for n, _ in self.text_encoder.named_modules() if n]
+        if pattern is not None:
+            return [n for n in names if re.fullmatch(pattern, n)]
+        return [n for n in names if n.rsplit(".", 1)[-1] in TEXT_ENCODER_PROJECTIONS]
+
+    def _module_name(self, module: torch.nn.Module) -> str:
+        """`module`'s qualified name in `model` (found by identity, so it holds for any layout)."""
+        for name, candidate in self.model.named_modules():
+            if candidate is module:
+                return name
+        raise ValueError(f"{type(module).__name__} is not part of the backbone model")
+
     # --- decoder -----------------------------------------------------------------------------------------
+    def decoder_hidden(
+        self,
+        input_ids: torch.Tensor,
+        memory: torch.Tensor,
+        mask: torch.Tensor,
+        cache: Any = None,
+        use_cache: bool = False,
+    ) -> Any:
+        """The decoder body without its LM heads on `input_ids (B·K, S)`, continuing `cache` when given.
+
+        Returns transformers' output: `.last_hidden_state (B, S, hidden_size)` and `.past_key_values`.
+        """
+        body = self.model.decoder.model
+        return body(
+            input_ids=input_ids,
+            encoder_hidden_states=memory,
+            encoder_attention_mask=mask,
+            use_cache=use_cache,
+            **cache_kwargs(body, cache),
+        )
+
     def decoder_forward(self, codes: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, **kwargs):
         """Teacher-forced decoder pass on frame-aligned codes `(B,K,T)`.
 

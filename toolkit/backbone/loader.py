@@ -1,4 +1,5 @@
-"""Backbone names → a loaded, frozen `Backbone`: a hub id, a local transformers directory, or `micro`.
+"""Backbone names → a loaded, frozen `Backbone`: a hub id or a local transformers directory (the micro
+backbone is built and cached by `toolkit.micro`, then opened here by its directory).
 
 Hub ids and local directories take the same path (`from_pretrained`), so what tests prove with tiny local
 models holds for `facebook/musicgen-small`.
@@ -60,18 +61,20 @@ def load_pretrained(source: str | Path):
     return model, tokenizer
 
 
-def load_backbone(name: str = "micro", device: str = "cpu", **micro_options):
-    """Load a frozen backbone by name. `micro` builds (first time) or loads the cached micro backbone."""
+def load_backbone(name: str, device: str = "cpu"):
+    """Load a frozen backbone by hub id, preset or directory. The micro backbone is built above this layer
+    (its pretraining generates and measures): load it with `toolkit.micro.load_backbone`."""
+    if name == "micro":
+        # A caller's mistake, not the user's: every entry point loads backbones through `toolkit.micro`.
+        raise ValueError("backbone 'micro' is built by the toolkit: load it with toolkit.micro.load_backbone")
+    return open_backbone(resolve_source(name), device)
+
+
+def open_backbone(source: str | Path, device: str = "cpu"):
+    """The frozen `Backbone` saved at `source` (a hub id or a directory), with its own codec when one is saved
+    beside it."""
     from toolkit.backbone.frozen import Backbone
 
-    if name == "micro":
-        from toolkit.backbone.pretrain import build_micro_backbone
-
-        source = build_micro_backbone(**micro_options)
-    else:
-        if micro_options:
-            raise UserError(f"backbone {name!r}: options {sorted(micro_options)} apply only to 'micro'")
-        source = resolve_source(name)
     model, tokenizer = load_pretrained(source)
     return Backbone(model, tokenizer, source=source, codec=load_codec(source)).to(device)
 

@@ -48,10 +48,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.backbone import load_backbone
     from toolkit.data.mp4 import mux_audio
     from toolkit.data.video import probe_video
     from toolkit.generation import generate_music
+    from toolkit.micro import load_backbone
     from toolkit.utils.threads import check_threads, configured_threads, use_threads
 
     if args.threads is not None:
@@ -101,16 +101,12 @@ def run(args: argparse.Namespace) -> int:
 def _trained(checkpoint: Checkpoint, video: Path) -> tuple[object, dict]:
     """The run's backbone, and `generate_music` kwargs: its adapters, the video's features, their fps and the
     run's sampling settings."""
-    from toolkit.conditioners import collate_features
+    from toolkit.features.read import video_inputs
     from toolkit.prepare import feature_cache
-    from toolkit.training.data import clip_features
     from toolkit.training.run import load_run
 
     cfg, attached, _ = load_run(checkpoint)
-    keys = attached.feature_keys
-    features = None
-    if keys:
-        features = collate_features([clip_features(video, cfg, keys, feature_cache(cfg))], keys)
+    features = video_inputs([video], cfg, attached.input_keys, feature_cache(cfg))
     kwargs = {"attached": attached, "features": features, "fps": float(cfg.features.fps),
               "temperature": float(cfg.backbone.temperature), "top_k": int(cfg.backbone.top_k)}
     return attached.backbone, kwargs

@@ -21,9 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from toolkit.reports.sweep_report import write_sweep_report
     from toolkit.sweeps.spec import load_sweep
+    from toolkit.sweeps.trial import report_notes
 
     spec = load_sweep(args.sweep)
-    written = write_sweep_report(spec, args.reports)
+    written = write_sweep_report(spec, args.reports, report_notes(spec.trial))
     for path in written:
         print(path)
     return 0

@@ -41,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"sweep {spec.name}: {state} in {time.perf_counter() - start:.1f} s")
     if not args.no_report:
         from toolkit.reports.sweep_report import write_sweep_report
+        from toolkit.sweeps.trial import report_notes
 
-        written = write_sweep_report(spec, args.reports)
+        written = write_sweep_report(spec, args.reports, report_notes(spec.trial))
         print("report: " + ", ".join(str(p) for p in written[:3]) + f" (+{len(written) - 3} plots)")
     if state.counted < spec.study.n_trials:
         print(f"sweep {spec.name}: only {state.counted} of {spec.study.n_trials} trials finished; run the same "

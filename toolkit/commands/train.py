@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 def _require_same(given, resumed, path: str) -> None:
     """Resuming with an experiment file is allowed only when it describes the run (train.steps may differ)."""
     from toolkit.config import to_dict
-    from toolkit.sweeps.tracking import flatten
+    from toolkit.utils.mlflow_store import flatten
 
     a, b = flatten(to_dict(given)), flatten(to_dict(resumed))
     differing = sorted(k for k in set(a) | set(b) if k != "train.steps" and a.get(k) != b.get(k))

@@ -55,9 +55,9 @@ def _add_backbone(actions: argparse._SubParsersAction) -> argparse.ArgumentParse
 def _run_backbone(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from toolkit.backbone.card import format_card, read_card
-    from toolkit.backbone.pretrain import backbone_dir, build_micro_backbone
     from toolkit.errors import UserError
+    from toolkit.micro.card import format_card, read_card
+    from toolkit.micro.pretrain import backbone_dir, build_micro_backbone
 
     if args.world is not None and not (Path(args.world) / "manifest.jsonl").is_file():
         raise UserError(f"--world {args.world}: not a world folder (no manifest.jsonl)")

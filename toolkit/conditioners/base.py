@@ -1,5 +1,6 @@
-"""The `Conditioner` base: a trainable adapter that reads cached video features and attaches to a frozen
-backbone at one declared hook point, without editing backbone code."""
+"""The `Conditioner` base: a trainable adapter that reads features of the video and text (its inputs), may be
+trained against features of the music (its targets), and attaches to a frozen backbone at one declared hook
+point, without editing backbone code."""
 
 from __future__ import annotations
 
@@ -9,29 +10,40 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from toolkit.config.ranges import Range, check_ranges
+from toolkit.features.batch import FeatureBatch
+from toolkit.utils.ranges import Range, check_ranges
 
 # Where a conditioner attaches (see `toolkit.conditioners.hooks`): an extra gated cross-attention, a signal
 # added to hidden states entering chosen layers, the text memory the decoder already reads, the backbone's own
-# weights (LoRA), scale/shift for diffusion heads, and a plan-and-refine head (which replaces the sampler).
-HOOK_POINTS = ("cross", "in_attention", "memory", "weights", "film", "plan")
+# weights (LoRA), scale/shift modulation, and the blocks of a diffusion head (`Head.block_hooks`).
+HOOK_POINTS = ("cross", "in_attention", "memory", "weights", "film", "diffusion")
 
 
 class Conditioner(nn.Module):
-    """Base of all conditioners. Subclasses set `features` (dotted cached-feature keys such as "clip.global"
-    that `prepare` reads) and `hook` (one of `HOOK_POINTS`), build their layers in `__init__(backbone,
-    **kwargs)` (the kwargs are the config) and implement `attach`/`detach` (register and remove hooks) and
-    `prepare` (turn one batch's features into what the hooks add; called before each conditioned forward
-    pass).
+    """Base of all conditioners. Subclasses declare
 
-    The backbone is held outside the module tree, so `parameters()` and `state_dict()` cover the adapter only.
-    Invariant: at initialisation, attaching changes no logit of the frozen backbone (tested bit for bit),
-    unless a subclass documents otherwise.
+    - `inputs`: dotted feature keys derived from the video or the text (e.g. "clip.global"); they are read at
+      training and at generation;
+    - `targets`: dotted keys derived from the music (e.g. "rhythm.odf"), which the conditioner is trained
+      against; they exist in training batches only, and reading one at generation raises;
+    - `hook`: one of `HOOK_POINTS` (a tuple when a kwarg chooses among them);
+
+    build their layers in `__init__(backbone, **kwargs)` (the kwargs are the config) and implement
+    `attach`/`detach` (register and remove hooks) and `prepare` (turn one `FeatureBatch` into what the hooks
+    add; called before each conditioned forward pass). Optional: `auxiliary_losses` (losses of the last
+    conditioned pass, added to the objective with per-loss weights), `set_progress` (training step and total,
+    for scheduled inputs), `parameter_groups` (sub-models a training stage may train alone).
+
+    The backbone (and the model's generative head, `self.head`, set before `attach`) are held outside the
+    module tree, so `parameters()` and `state_dict()` cover the adapter only. Invariant: at initialisation,
+    attaching changes no logit of the frozen backbone (tested bit for bit), unless a subclass documents
+    otherwise.
     """
 
     name: ClassVar[str]
-    features: ClassVar[tuple[str, ...]] = ()
-    hook: ClassVar[str] = ""
+    inputs: ClassVar[tuple[str, ...]] = ()
+    targets: ClassVar[tuple[str, ...]] = ()
+    hook: ClassVar[str | tuple[str, ...]] = ""
     ranges: ClassVar[dict[str, Range]] = {}  # numeric kwargs → allowed values; checked before any model is built
 
     @classmethod
@@ -43,11 +55,13 @@ class Conditioner(nn.Module):
     def __init__(self, backbone: Any) -> None:
         super().__init__()
         object.__setattr__(self, "backbone", backbone)  # not a submodule: its weights are not ours
+        object.__setattr__(self, "head", None)  # the model's generative head, set by the model before `attach`
         self._handles: list[Any] = []
+        self.progress = (0, 1)  # (training step, total steps); generation sees the end of training
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def attach(self) -> None:
-        """Register this conditioner's hooks on the backbone."""
+        """Register this conditioner's hooks on the backbone (or on `self.head`)."""
         raise NotImplementedError
 
     def detach(self) -> None:
@@ -60,11 +74,24 @@ class Conditioner(nn.Module):
     def attached(self) -> bool:
         return bool(self._handles)
 
-    def prepare(self, features: Mapping[str, Any]) -> None:
-        """Read one batch's features (tensors `(B, T_video, ...)` at `fps`) for the next forward passes."""
+    def prepare(self, features: FeatureBatch) -> None:
+        """Read one batch's features: its `inputs` always, its `targets` when `features.training`."""
 
     def release(self) -> None:
         """Forget the prepared batch (so a forward pass without features cannot silently reuse it)."""
+
+    # --- training ----------------------------------------------------------------------------------------
+    def auxiliary_losses(self) -> dict[str, torch.Tensor]:
+        """Scalar losses of the last conditioned training pass, by short name (logged as `<entry>.<name>`)."""
+        return {}
+
+    def set_progress(self, step: int, total: int) -> None:
+        """Told before every training step (0-based `step` of `total`); generation keeps the last value."""
+        self.progress = (int(step), int(total))
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Named parts a training stage may train alone (`<entry>.<group>` in `train.stages`)."""
+        return {}
 
     # --- parameters --------------------------------------------------------------------------------------
     def trainable_parameters(self) -> list[nn.Parameter]:
@@ -75,7 +102,8 @@ class Conditioner(nn.Module):
         return sum(p.numel() for p in self.trainable_parameters())
 
     def extra_repr(self) -> str:
-        return f"hook={self.hook!r}, features={self.features}, trainable={self.num_trainable():,}"
+        return (f"hook={self.hook!r}, inputs={self.inputs}, targets={self.targets}, "
+                f"trainable={self.num_trainable():,}")
 
 
 def decoder_layer_indices(num_layers: int, layers: Any, what: str) -> list[int]:

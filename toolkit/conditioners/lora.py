@@ -9,32 +9,29 @@ initialisation (bit-identical logits; DESIGN §2). Injection is in place (`peft.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
+from toolkit.backbone.frozen import LORA_ATTENTION, LORA_PROJECTIONS
 from toolkit.conditioners.base import Conditioner, decoder_layer_indices
 from toolkit.conditioners.registry import register_conditioner
-from toolkit.config.ranges import Range
 from toolkit.errors import UserError
+from toolkit.utils.ranges import Range
 
-ATTENTION = {"self": "self_attn", "cross": "encoder_attn"}
-PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
-# Attention projections of MusicGen's text encoders: T5 (q, k, v, o), BERT (query, key, value).
-TEXT_ENCODER_TARGETS = r"text_encoder\..*\.(q|k|v|o|query|key|value)"
-DECODER_LAYERS = r"decoder\.model\.decoder\.layers"
+ATTENTION = tuple(LORA_ATTENTION)  # "self", "cross"
+PROJECTIONS = LORA_PROJECTIONS
 # Key prefix of peft's saved adapters (what `PeftModel.save_pretrained` writes).
 PEFT_PREFIX = "base_model.model."
 
 
-def decoder_targets(layers: list[int], attention: tuple[str, ...], projections: tuple[str, ...]) -> str:
-    """peft `target_modules` regex (full match) for the chosen decoder layers, attentions, projections."""
-    return (
-        rf"{DECODER_LAYERS}\.({'|'.join(map(str, layers))})"
-        rf"\.({'|'.join(ATTENTION[a] for a in attention)})\.({'|'.join(projections)})"
-    )
+def exact_names(names: list[str]) -> str:
+    """A regex matching exactly `names`: peft full-matches a string `target_modules` as is, whereas a list of
+    20 or more names it rewrites into shortest suffixes in the config it saves."""
+    return "|".join(map(re.escape, names))
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -48,8 +45,9 @@ class LoraConditioner(Conditioner):
 
     `rank`, `alpha`, `dropout`; `attention`: any of "self", "cross"; `projections`: any of q/k/v/out_proj;
     `layers`: "all" or decoder layer indices. `text_encoder`: also adapt the text encoder's attention
-    projections (`text_encoder_targets` regex), with its own `text_encoder_rank`/`text_encoder_alpha` if
-    given.
+    projections (or, with `text_encoder_targets`, its modules whose full name that regex matches), with its own
+    `text_encoder_rank`/`text_encoder_alpha` if given. The backbone names the modules
+    (`Backbone.lora_targets`, `Backbone.text_encoder_lora_targets`).
     """
 
     hook = "weights"
@@ -86,7 +84,7 @@ class LoraConditioner(Conditioner):
         text_encoder: bool = False,
         text_encoder_rank: int | None = None,
         text_encoder_alpha: float | None = None,
-        text_encoder_targets: str = TEXT_ENCODER_TARGETS,
+        text_encoder_targets: str | None = None,
     ) -> None:
         super().__init__(backbone)
         from peft import LoraConfig
@@ -96,19 +94,24 @@ class LoraConditioner(Conditioner):
                            "attention": attention, "projections": projections}, "lora")
         attention, projections = _names(attention), _names(projections)
         ids = decoder_layer_indices(len(backbone.decoder_layers), layers, "lora")
-        targets = decoder_targets(ids, attention, projections)
+        targets = backbone.lora_targets(attention, projections, ids)
         rank_pattern, alpha_pattern = {}, {}
         if text_encoder:
-            targets = f"({targets})|({text_encoder_targets})"
+            text_targets = backbone.text_encoder_lora_targets(text_encoder_targets)
+            if not text_targets:
+                wanted = f"matches {text_encoder_targets!r}" if text_encoder_targets else "is an attention projection"
+                raise UserError(f"lora: text_encoder is set but no text-encoder module {wanted}")
+            targets += text_targets
+            # peft reads rank/alpha pattern keys as `(.*\.)?(key)$` over module names
             if text_encoder_rank:
-                rank_pattern[r"text_encoder\..*"] = int(text_encoder_rank)
+                rank_pattern[exact_names(text_targets)] = int(text_encoder_rank)
             if text_encoder_alpha:
-                alpha_pattern[r"text_encoder\..*"] = float(text_encoder_alpha)
+                alpha_pattern[exact_names(text_targets)] = float(text_encoder_alpha)
         self.config = LoraConfig(
             r=int(rank),
             lora_alpha=float(alpha),
             lora_dropout=float(dropout),
-            target_modules=targets,
+            target_modules=exact_names(targets),
             rank_pattern=rank_pattern,
             alpha_pattern=alpha_pattern,
             bias="none",

@@ -10,9 +10,6 @@ from toolkit.conditioners.base import HOOK_POINTS, Conditioner
 from toolkit.errors import UserError
 from toolkit.utils.registry import Registry
 
-# Modules defining the built-in conditioners; imported on first lookup so `import toolkit` stays light.
-_BUILTIN_MODULES = ("semantic", "rhythm", "lora", "plan_refine")
-
 
 def _check(name: str, cls: type[Conditioner]) -> None:
     if not issubclass(cls, Conditioner):
@@ -22,7 +19,9 @@ def _check(name: str, cls: type[Conditioner]) -> None:
         raise ValueError(f"conditioner {name!r}: hook must be one of {HOOK_POINTS}, got {cls.hook!r}")
 
 
-CONDITIONERS: Registry[type[Conditioner]] = Registry("conditioner", __package__, _BUILTIN_MODULES, _check)
+# Built-ins are the decorated classes of this package's modules, imported on first lookup so `import toolkit`
+# stays light.
+CONDITIONERS: Registry[type[Conditioner]] = Registry("conditioner", "conditioners", __package__, _check)
 register_conditioner = CONDITIONERS.register
 available_conditioners = CONDITIONERS.names
 conditioner_class = CONDITIONERS.get

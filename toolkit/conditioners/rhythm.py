@@ -30,13 +30,13 @@ import torch
 from torch import nn
 
 from toolkit.conditioners.base import Conditioner, as_tensor
-from toolkit.conditioners.batch import read_feature, video_mask
 from toolkit.conditioners.hooks.in_attention import add_in_attention
 from toolkit.conditioners.init import zero_linear
 from toolkit.conditioners.registry import register_conditioner
-from toolkit.conditioners.resample import frame_positions, hold_last, resample_mask, resample_time
-from toolkit.config.ranges import Range
 from toolkit.errors import UserError
+from toolkit.features.batch import FeatureBatch
+from toolkit.features.resample import frame_positions, hold_last, resample_mask, resample_time
+from toolkit.utils.ranges import Range
 
 
 def block_starts(num_layers: int, block_size: int, coverage: float) -> list[int]:
@@ -64,7 +64,7 @@ class RhythmConditioner(Conditioner):
     decoder's); `context` adds that many neighbouring video frames on each side as inputs; `fps` is the
     features' rate; `normalise` rescales each clip's curve to `log(1 + d / median)` (module docstring)."""
 
-    features = ("interframe.distance",)
+    inputs = ("interframe.distance",)
     hook = "in_attention"
     ranges = {"block_size": Range(1), "coverage": Range(0, 1, low_inclusive=False), "context": Range(0),
               "width": Range(1)}
@@ -106,9 +106,9 @@ class RhythmConditioner(Conditioner):
         for i, proj in zip(self.layer_ids, self.zero_linears, strict=True):
             self._handles.append(add_in_attention(self.backbone.decoder_layers[i], self._signal_for(proj)))
 
-    def prepare(self, features: Mapping[str, Any]) -> None:
+    def prepare(self, features: FeatureBatch) -> None:
         device = next(self.parameters()).device
-        curve = as_tensor(read_feature(features, "interframe.distance"), device=device)
+        curve = as_tensor(features["interframe.distance"], device=device)
         if curve.dim() == 3 and curve.shape[-1] == 1:
             curve = curve[..., 0]
         if curve.dim() != 2:
@@ -116,7 +116,7 @@ class RhythmConditioner(Conditioner):
                 f"conditioners.rhythm: interframe.distance has shape {tuple(curve.shape)}, "
                 "expected (batch, frames)"
             )
-        mask = video_mask(features, curve.shape[0], curve.shape[1], device)
+        mask = features.mask("interframe.distance").to(device)
         keep = (mask.sum(-1, keepdim=True) > 0).float()
         if self.normalise:
             curve = median_log_scale(curve.float(), mask)

@@ -15,7 +15,7 @@ Two routes (kwarg `route`):
   the appended tokens take part in the softmax as soon as they exist (identity init keeps them meaningful, not
   absent). Rows without video (mask all zero) append only masked tokens: equal to the backbone up to rounding.
 
-Both routes leave rows without video (see `toolkit.conditioners.batch`) as the backbone computes them (exactly
+Both routes leave rows without video (see `toolkit.features.batch`) as the backbone computes them (exactly
 for `decoupled`). Video tokens are the feature frames themselves (at `fps`), or resampled to `token_rate`
 tokens per second when set, to bound the memory length of long videos.
 """
@@ -29,14 +29,14 @@ import torch
 from torch import nn
 
 from toolkit.conditioners.base import Conditioner, as_tensor, decoder_layer_indices
-from toolkit.conditioners.batch import read_feature, video_mask
 from toolkit.conditioners.hooks.cross import GatedCrossAttention, add_cross_attention
-from toolkit.conditioners.hooks.memory import extend_memory, text_decoder
+from toolkit.conditioners.hooks.memory import extend_memory
 from toolkit.conditioners.init import identity_linear
 from toolkit.conditioners.registry import register_conditioner
-from toolkit.conditioners.resample import frame_positions, hold_last, resample_mask, resample_time
-from toolkit.config.ranges import Range
 from toolkit.errors import UserError
+from toolkit.features.batch import FeatureBatch
+from toolkit.features.resample import frame_positions, hold_last, resample_mask, resample_time
+from toolkit.utils.ranges import Range
 
 ROUTES = {"decoupled": "cross", "text_encoder": "memory"}
 INITS = ("copy", "random")  # of the extra cross-attention (decoupled route)
@@ -52,7 +52,7 @@ class SemanticConditioner(Conditioner):
     features.
     """
 
-    features = ("clip.global",)
+    inputs = ("clip.global",)
     hook = tuple(ROUTES.values())
     ranges = {"feature_dim": Range(1), "token_rate": Range(0, low_inclusive=False)}
 
@@ -82,23 +82,23 @@ class SemanticConditioner(Conditioner):
                           "conditioners.semantic")
         self.route, self.hook = route, ROUTES[route]
         self.feature_dim, self.fps, self.token_rate = int(feature_dim), float(fps), token_rate
-        model = backbone.model
         if route == "decoupled":
             self.layer_ids = decoder_layer_indices(
                 len(backbone.decoder_layers), layers, "conditioners.semantic"
             )
             self.to_memory = identity_linear(self.feature_dim, backbone.memory_size)
-            heads = model.config.decoder.num_attention_heads
+            heads = backbone.num_heads
             self.cross = nn.ModuleList(
-                GatedCrossAttention.from_layer(backbone.decoder_layers[i], heads, gate_init)
+                GatedCrossAttention.from_attention(
+                    backbone.cross_attention(i), backbone.cross_attention_norm(i), heads, gate_init
+                )
                 if init == "copy"
                 else GatedCrossAttention(backbone.hidden_size, backbone.memory_size, heads, gate_init)
                 for i in self.layer_ids
             )
         else:
             self.layer_ids = list(range(len(backbone.decoder_layers)))  # the decoder's own cross-attention
-            width = model.text_encoder.get_input_embeddings().embedding_dim
-            self.to_text = identity_linear(self.feature_dim, width)
+            self.to_text = identity_linear(self.feature_dim, backbone.text_input_width)
         self._prepared: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     # --- hooks -------------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class SemanticConditioner(Conditioner):
                     add_cross_attention(self.backbone.decoder_layers[i], module, self._memory)
                 )
         else:
-            self._handles.append(extend_memory(text_decoder(self.backbone.model), self._extra_memory))
+            self._handles.append(extend_memory(self.backbone.decoder_stack, self._extra_memory))
 
     def _memory(self):
         return self._prepared
@@ -120,15 +120,15 @@ class SemanticConditioner(Conditioner):
         return None if self._prepared is None else self._prepared[:2]
 
     # --- features → video tokens -------------------------------------------------------------------------
-    def prepare(self, features: Mapping[str, Any]) -> None:
+    def prepare(self, features: FeatureBatch) -> None:
         device = next(self.parameters()).device
-        frames = as_tensor(read_feature(features, "clip.global"), device=device)
+        frames = as_tensor(features["clip.global"], device=device)
         if frames.dim() != 3 or frames.shape[-1] != self.feature_dim:
             raise UserError(
                 f"conditioners.semantic: clip.global has shape {tuple(frames.shape)}, expected "
                 f"(batch, frames, {self.feature_dim}); set feature_dim to the CLIP model's width"
             )
-        mask = video_mask(features, frames.shape[0], frames.shape[1], device)
+        mask = features.mask("clip.global").to(device)
         if self.token_rate:
             positions = frame_positions(
                 max(1, round(frames.shape[1] * self.token_rate / self.fps)), self.fps, self.token_rate
@@ -145,15 +145,11 @@ class SemanticConditioner(Conditioner):
         return self.to_memory(frames.to(self.to_memory.weight.dtype))
 
     def _encode_text(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        model = self.backbone.model
         embeds = self.to_text(frames.to(self.to_text.weight.dtype))
         # A row without any frame would give the encoder a fully masked row (NaN in some attention kernels):
         # let it attend to its (zero) padding instead; its tokens stay masked out of the decoder.
         attend = torch.where(mask.sum(-1, keepdim=True) > 0, mask, torch.ones_like(mask)).long()
-        hidden = model.text_encoder(inputs_embeds=embeds, attention_mask=attend).last_hidden_state
-        if getattr(model, "enc_to_dec_proj", None) is not None:
-            hidden = model.enc_to_dec_proj(hidden)
-        return hidden
+        return self.backbone.encode_text_embeddings(embeds, attend)
 
     def release(self) -> None:
         self._prepared = None

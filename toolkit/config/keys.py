@@ -19,6 +19,21 @@ def key_paths(cfg: DictConfig, prefix: str = "") -> list[str]:
     return paths
 
 
+def present_paths(cfg: DictConfig) -> list[str]:
+    """Every dotted key path that holds something in `cfg`, inside free dicts too (`head.plan_refine.patch_size`
+    when the experiment sets it): the keys a report may group by."""
+    paths: list[str] = []
+
+    def walk(tree: object, prefix: str) -> None:
+        if isinstance(tree, dict):
+            for key, value in tree.items():
+                paths.append(f"{prefix}{key}")
+                walk(value, f"{prefix}{key}.")
+
+    walk(OmegaConf.to_container(cfg, resolve=False), "")
+    return paths
+
+
 def _is_free_dict(parent: DictConfig, key: str) -> bool:
     """A `dict[str, ...]` field (e.g. extractor options) accepts any key, so it offers no suggestions."""
     node = parent._get_node(key)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from toolkit.config.keys import key_paths, suggest
@@ -108,6 +108,27 @@ def _merge(cfg: DictConfig, update: DictConfig, source: str, known: list[str]) -
         raise UserError(f"{source}: {err.full_key}: {_first_line(err)}") from None
     except OmegaConfBaseException as err:
         raise UserError(f"{source}: {_first_line(err)}") from None
+    except TypeError as err:  # OmegaConf names no key when a list meets a mapping: find it
+        raise UserError(f"{source}: {_container_mismatch(cfg, update) or _first_line(err)}") from None
+
+
+def _container_mismatch(cfg: Any, update: Any, prefix: str = "") -> str | None:
+    """'key: expected a mapping, got a list' (or the reverse) for the first key where `update` gives a list
+    for a mapping or a mapping for a list; None when there is none."""
+    if not isinstance(cfg, DictConfig) or not isinstance(update, DictConfig):
+        return None
+    for key in update:
+        if key not in cfg:
+            continue
+        old, new = cfg._get_node(key), update._get_node(key)
+        if isinstance(old, DictConfig) and isinstance(new, ListConfig):
+            return f"{prefix}{key}: expected a mapping, got a list"
+        if isinstance(old, ListConfig) and isinstance(new, DictConfig):
+            return f"{prefix}{key}: expected a list, got a mapping"
+        found = _container_mismatch(old, new, f"{prefix}{key}.")
+        if found:
+            return found
+    return None
 
 
 def _first_line(err: Exception) -> str:

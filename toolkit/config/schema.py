@@ -10,13 +10,13 @@ from toolkit.config.sections.conditioners import LoraSection
 from toolkit.config.sections.data import DataConfig
 from toolkit.config.sections.evaluation import EvalConfig
 from toolkit.config.sections.features import FeaturesConfig
-from toolkit.config.sections.planner import PlannerSection
+from toolkit.config.sections.head import DEFAULT_HEAD
 from toolkit.config.sections.train import TrainConfig
 
 
 @dataclass
 class ExperimentConfig:
-    """One experiment: data, features, backbone, conditioners (+ LoRA), the plan-and-refine head, evaluation."""
+    """One experiment: data, features, backbone, conditioners (+ LoRA), the generative head, evaluation."""
 
     name: str = "experiment"
     seed: int = 0
@@ -26,5 +26,5 @@ class ExperimentConfig:
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     conditioners: list[dict[str, Any]] = field(default_factory=list)  # `{name: ..., **kwargs}` per conditioner
     lora: LoraSection = field(default_factory=LoraSection)
-    planner: PlannerSection = field(default_factory=PlannerSection)
+    head: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HEAD))  # `{name: ..., **kwargs}`
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -2,8 +2,8 @@
 feature is built.
 
 The rules are not kept here: they live beside what they constrain — on each section dataclass a `RANGES`
-table and, for rules between fields, a `check_values` classmethod; on each conditioner `ranges` and
-`check_config`; stage rules in `toolkit.training.stages`; names in the registries and loaders that resolve
+table and, for rules between fields, a `check_values` classmethod; on each conditioner and extractor `ranges` and
+`check_config`; stage rules in `toolkit.config.stages`; names in the registries and loaders that resolve
 them. This module walks the config and asks them. What sits above `config` is imported only when asked (the
 backbone loader only for a backbone other than `micro`), so `toolkit prepare micro.yaml` stays light."""
 
@@ -15,10 +15,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from toolkit.config.ranges import check_ranges
 from toolkit.config.sections.evaluation import EvalConfig
 from toolkit.config.sections.features import FeaturesConfig
 from toolkit.errors import UserError
+from toolkit.utils.ranges import check_ranges
 
 
 def validate(cfg: DictConfig) -> None:
@@ -44,13 +44,8 @@ def check_components(cfg: DictConfig) -> None:
     features = OmegaConf.select(cfg, "features", default=None)
     if features is not None and OmegaConf.get_type(features) is FeaturesConfig:
         from toolkit.features.pipeline import build_extractors, specs_from_config
-        from toolkit.features.registry import extractor_class
 
-        for name in features.extractors:
-            try:
-                extractor_class(name)
-            except UserError as err:
-                raise UserError(f"features.extractors: {err}") from None
+        # names, kwargs and ranges are checked per entry (`features.extractors.<entry>.<key>`), then built
         build_extractors(specs_from_config(features))  # cheap: models load on first use
     name = OmegaConf.select(cfg, "backbone.name", default=None)
     if name is not None and name != "micro":  # the loader's import is heavy: only for other backbones
@@ -74,22 +69,52 @@ def check_components(cfg: DictConfig) -> None:
 
 
 def check_adapters(cfg: DictConfig) -> None:
-    """Every conditioner (the list, LoRA, the plan head) names a registered class whose kwargs it accepts
-    and whose own rules they pass, and `train.stages` name only attached ones — all without a backbone."""
+    """Every conditioner (the list and LoRA) and the head name a registered class whose kwargs it accepts and
+    whose own rules they pass; no conditioner reads a music-derived feature as an input; `train.stages` name
+    only attached parts (or `<entry>.<group>` of one) — all without a backbone."""
     from toolkit.config.sections.conditioners import adapter_specs
+    from toolkit.config.sections.head import DEFAULT_HEAD, head_spec
 
-    specs = adapter_specs(cfg)
-    if not specs:
-        return
-    from toolkit.conditioners.attach import entry_names
-    from toolkit.conditioners.registry import check_spec
-    from toolkit.training.stages import plan_stages
+    head, specs = head_spec(cfg), adapter_specs(cfg)
+    if not specs and dict(cfg.head) == DEFAULT_HEAD:
+        return  # nothing to check, and `toolkit prepare` need not import torch for it
+    from toolkit.conditioners.registry import check_spec, conditioner_class
+    from toolkit.config.stages import plan_stages
+    from toolkit.heads.registry import available_heads, check_head_spec
+    from toolkit.model.attach import entry_names
 
+    check_head_spec(head)
+    for key in cfg.head:
+        if key != "name" and key not in available_heads():
+            raise UserError(f"head.{key}: not a registered head (heads: {', '.join(available_heads())}); "
+                            "each head's settings sit under its name")
     listed = len(cfg.conditioners)
     for i, spec in enumerate(specs):
-        where = f"conditioners[{i}]" if i < listed else ("lora" if spec.get("name") == "lora" else "planner")
-        check_spec(spec, where)
-    plan_stages(cfg.train.stages, int(cfg.train.steps), entry_names(specs))
+        check_spec(spec, f"conditioners[{i}]" if i < listed else "lora")
+    check_inputs(cfg, [(f"conditioners[{i}]", conditioner_class(str(s["name"]))) for i, s in enumerate(specs)])
+    names = [*entry_names(specs), str(head["name"])]
+    grouped = {n for stage in cfg.train.stages for n in (stage.conditioners or []) if "." in str(n)}
+    names += sorted(n for n in grouped if n.split(".", 1)[0] in names)  # groups are checked when built
+    plan_stages(cfg.train.stages, int(cfg.train.steps), names)
+
+
+def check_inputs(cfg: DictConfig, classes: list[tuple[str, type]]) -> None:
+    """A conditioner's `inputs` must exist at generation: none may be computed from the music (those are
+    `targets`, given in training only)."""
+    if OmegaConf.get_type(OmegaConf.select(cfg, "features", default=None)) is not FeaturesConfig:
+        return
+    from toolkit.features.read import music_derived
+
+    for where, cls in classes:
+        if not cls.inputs:
+            continue
+        try:
+            leaked = music_derived(cfg, list(cls.inputs))
+        except UserError:
+            continue  # an extractor that is off: reported when the features are read
+        if leaked:
+            raise UserError(f"{where} ({cls.name}): inputs {leaked} are derived from the music, so they do not "
+                            "exist at generation; declare them as targets")
 
 
 def _sections(node: DictConfig, prefix: str = "") -> Iterator[tuple[str, DictConfig]]:

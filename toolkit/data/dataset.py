@@ -12,7 +12,7 @@ from toolkit.data.splits import assign_splits
 from toolkit.data.video import probe_video
 from toolkit.errors import MediaError, UserError
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")  # also what `toolkit evaluate --videos` reads
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.features.kinds import FRAMES, Feature
 from toolkit.features.registry import Extractor, register_extractor
+from toolkit.utils.ranges import Range
 
 TINY_RANDOM = "tiny-random"
 # Architecture of the offline default: small enough to run on CPU in milliseconds per frame.
@@ -40,6 +42,7 @@ class ClipFeatures(Extractor):
     """
 
     kind = "video"
+    ranges = {"image_size": Range(16, 1024), "batch_size": Range(1, 4096)}
 
     def __init__(
         self,
@@ -62,6 +65,9 @@ class ClipFeatures(Extractor):
             self._source = {"tiny_random": {**_TINY_ARCH, "image_size": self.image_size, "seed": self.seed}}
         else:
             self._source = {"hub": self.model, "revision": revision}
+
+    def outputs(self) -> dict[str, Feature]:
+        return {"global": FRAMES, "local": FRAMES}
 
     def config(self) -> dict:
         # The weights' identity decides the output; batch size and device do not (up to float noise).
@@ -102,8 +108,8 @@ def _load(model: str, image_size: int, seed: int, revision: str | None, device: 
     if model == TINY_RANDOM:
         net, processor = _tiny_random(image_size, seed)
     elif model.startswith((".", "/", "~")) and not Path(model).expanduser().is_dir():
-        raise UserError(f"features.clip_model: {model}: no such directory (give a hub id, a local directory "
-                        f"saved with save_pretrained, or {TINY_RANDOM})")
+        raise UserError(f"features.extractors.clip.model: {model}: no such directory (give a hub id, a local "
+                        f"directory saved with save_pretrained, or {TINY_RANDOM})")
     else:
         try:
             net = CLIPVisionModelWithProjection.from_pretrained(model, revision=revision)

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.features.kinds import FRAMES, Feature
 from toolkit.features.registry import Extractor, register_extractor
+from toolkit.utils.ranges import Range
 
 
 def colour_histograms(frames: np.ndarray, bins: int = 8) -> np.ndarray:
@@ -35,9 +37,13 @@ class ColourHistogram(Extractor):
     """Output `histogram` (T, bins**3): the normalised joint RGB histogram of each frame."""
 
     kind = "video"
+    ranges = {"bins": Range(1, 32)}  # a joint RGB histogram: bins³ values per frame
 
     def __init__(self, bins: int = 8):
         self.bins = int(bins)
+
+    def outputs(self) -> dict[str, Feature]:
+        return {"histogram": FRAMES}
 
     def config(self) -> dict:
         return {"bins": self.bins, "space": "rgb-joint"}

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.features.kinds import FRAMES, Feature
 from toolkit.features.registry import Extractor, get_extractor, register_extractor
 
 
@@ -42,6 +43,9 @@ class InterframeDistance(Extractor):
 
     def __init__(self, clip: dict[str, Any] | None = None):
         self.clip = get_extractor("clip", **(clip or {}))
+
+    def outputs(self) -> dict[str, Feature]:
+        return {"distance": FRAMES}
 
     def config(self) -> dict:
         return {"clip": self.clip.config(), "feature": "local", "definition": "1-cos(flat_t,flat_t-1),d0=0"}

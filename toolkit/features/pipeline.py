@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from toolkit.data.cache import FeatureCache, canonical_json, file_hash
-from toolkit.errors import MediaError
-from toolkit.features.registry import Extractor, extractor_class, get_extractor
+from toolkit.errors import MediaError, UserError
+from toolkit.features.registry import Extractor, check_extractor, extractor_class
 
 
 class ExtractedFeatures(dict):
@@ -42,7 +42,7 @@ def build_extractors(specs: Mapping[str, Mapping[str, Any] | Extractor]) -> dict
             shared = specs.get(required)
             if required not in kwargs and isinstance(shared, Mapping):
                 kwargs[required] = {k: v for k, v in shared.items() if k != "type"}
-        built[entry] = get_extractor(name, **kwargs)
+        built[entry] = check_extractor(name, kwargs, f"features.extractors.{entry}")(**kwargs)
     return built
 
 
@@ -121,20 +121,39 @@ def extract_features(
 
 
 def specs_from_config(cfg: Any) -> dict[str, dict[str, Any]]:
-    """The `{entry: kwargs}` of the extractors a `FeaturesConfig` (or its OmegaConf form) switches on."""
-    clip = {"model": cfg.clip_model, "image_size": cfg.clip_image_size, "batch_size": cfg.clip_batch_size}
-    specs: dict[str, dict[str, Any]] = {
-        "clip": clip,
-        "interframe": {"clip": clip},
-        "rhythm": {
-            "frame_rate": cfg.rhythm_frame_rate,
-            "n_mels": cfg.n_mels,
-            "tempogram_bins": cfg.tempogram_bins,
-        },
-        "colour": {"bins": cfg.colour_bins},
-        "shots": {"threshold": cfg.shot_threshold, "bins": cfg.colour_bins},
-    }
-    for name in cfg.extractors:
-        extractor_class(name)  # unknown or misspelt names fail here, with a suggestion
-    # Extractors registered by users (not configured by this flat section) run with their defaults.
-    return {name: specs.get(name, {}) for name in cfg.extractors}
+    """The `{entry: kwargs}` of the extractors the `features` section (a `FeaturesConfig` or its OmegaConf
+    form) switches on, checked without building any: each entry's name (or `type`) is registered, its class
+    takes the kwargs and they pass its rules, so a typo fails at config load naming its key.
+
+    A null entry is switched off (its name is still checked). A required extractor's kwargs (interframe's
+    `clip`) that the entry does not give are copied from the entry of that name, so the entry runs on its own
+    with the same settings and shares that entry's cached computation.
+    """
+    from omegaconf import OmegaConf
+
+    entries = cfg.extractors
+    if OmegaConf.is_config(entries):
+        entries = OmegaConf.to_container(entries, resolve=True)
+    if not isinstance(entries, Mapping):
+        raise UserError(f"features.extractors: expected a mapping of entry name to options, got {entries!r}")
+    specs: dict[str, dict[str, Any]] = {}
+    for entry, given in entries.items():
+        where = f"features.extractors.{entry}"
+        if given is not None and not isinstance(given, Mapping):
+            raise UserError(f"{where}: expected the extractor's options (a mapping, or null to switch it off), "
+                            f"got {given!r}")
+        options = dict(given or {})
+        name = str(options.pop("type", entry))
+        try:
+            cls = extractor_class(name)
+        except UserError as err:
+            raise UserError(f"{where}{'.type' if name != entry else ''}: {err}") from None
+        if given is None:
+            continue
+        for required in cls.requires:
+            shared = entries.get(required)
+            if required not in options and isinstance(shared, Mapping):
+                options[required] = {k: v for k, v in shared.items() if k != "type"}
+        check_extractor(name, options, where)
+        specs[entry] = {"type": name, **options} if name != entry else options
+    return specs

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit.errors import UserError
+from toolkit.features.kinds import Feature
 from toolkit.features.registry import Extractor, register_extractor
+from toolkit.utils.ranges import Range
 
 
 @register_extractor("rhythm")
@@ -18,6 +20,8 @@ class RhythmFeatures(Extractor):
     """
 
     kind = "audio"
+    ranges = {"frame_rate": Range(0, 1000, low_inclusive=False), "n_mels": Range(1, 512),
+              "tempogram_bins": Range(1, 2048)}
 
     def __init__(
         self,
@@ -30,7 +34,7 @@ class RhythmFeatures(Extractor):
     ):
         if min(frame_rate, beat_frame_rate) <= 0 or n_mels < 1 or tempogram_bins < 2:
             raise UserError(
-                "features.rhythm: frame rates, n_mels and tempogram_bins must be positive "
+                "features.extractors.rhythm: frame rates, n_mels and tempogram_bins must be positive "
                 f"(got {frame_rate}, {beat_frame_rate}, {n_mels}, {tempogram_bins})"
             )
         self.frame_rate = float(frame_rate)
@@ -39,6 +43,11 @@ class RhythmFeatures(Extractor):
         self.tempogram_bins = int(tempogram_bins)
         self.n_fft = int(n_fft)
         self.fmax = fmax
+
+    def outputs(self) -> dict[str, Feature]:
+        series = Feature("series", rate=float(self.frame_rate))
+        return {"times": series, "odf": series, "tempogram": series, "mel": series, "beats": Feature("events"),
+                "tempo": Feature("clip")}
 
     def config(self) -> dict:
         return {

@@ -8,7 +8,9 @@ import numpy as np
 
 from toolkit.errors import UserError
 from toolkit.features.colour import colour_histograms
+from toolkit.features.kinds import FRAMES, Feature
 from toolkit.features.registry import Extractor, register_extractor
+from toolkit.utils.ranges import Range
 
 
 def _tv(a: np.ndarray, b: np.ndarray) -> float:
@@ -59,14 +61,20 @@ class ShotBoundaries(Extractor):
     """
 
     kind = "video"
+    # threshold: the total-variation distance between histograms that marks a cut
+    ranges = {"threshold": Range(0, 1, low_inclusive=False, high_inclusive=False), "bins": Range(1, 32)}
 
     def __init__(self, threshold: float = 0.4, bins: int = 8, flash_frames: int = 1, min_shot_seconds: float = 0.0):
         if not 0.0 < threshold < 1.0:
-            raise UserError(f"features.shots.threshold must be in (0, 1), got {threshold}")
+            raise UserError(f"features.extractors.shots.threshold: must be in (0, 1), got {threshold}")
         self.threshold = float(threshold)
         self.bins = int(bins)
         self.flash_frames = int(flash_frames)
         self.min_shot_seconds = float(min_shot_seconds)
+
+    def outputs(self) -> dict[str, Feature]:
+        return {"boundaries": Feature("events"), "index": Feature("frames", categorical=True), "position": FRAMES,
+                "duration": FRAMES, "distance": FRAMES}
 
     def config(self) -> dict:
         return {

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.config.sections.evaluation import EvalConfig
 from toolkit.data.audio import read_audio
+from toolkit.data.dataset import VIDEO_SUFFIXES
 from toolkit.errors import UserError
 from toolkit.metrics import bootstrap, fad, key, kl, prdc, rhythm, speed
+from toolkit.metrics.options import SuiteOptions
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".mov", ".mkv", ".webm")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 
 Report = Callable[[str], None]
 
@@ -151,7 +151,7 @@ def _read_manifest(path: Path) -> dict[str, dict]:
 
 def evaluate_pairs(
     pairs: list[Pair],
-    config: EvalConfig | None = None,
+    config: SuiteOptions | None = None,
     annotations: Annotations | None = None,
     classifier_world: str | Path | None = None,
     report: Report = _stderr,
@@ -165,7 +165,7 @@ def evaluate_pairs(
     # FAD's many small eigendecompositions (bootstrap) gain nothing from BLAS threads and lose a lot when
     # cores are shared (17x slower at 128 dims on a loaded 2-core machine), so BLAS runs single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _evaluate_pairs(pairs, config or EvalConfig(), annotations or Annotations(), classifier_world, report)
+        return _evaluate_pairs(pairs, config or SuiteOptions(), annotations or Annotations(), classifier_world, report)
 
 
 def _evaluate_pairs(pairs, config, notes, classifier_world, report) -> dict:
@@ -217,7 +217,7 @@ class _AudioCache:
 
 
 class _CiMaker:
-    def __init__(self, config: EvalConfig):
+    def __init__(self, config: SuiteOptions):
         self.config = config
 
     def mean(self, values: np.ndarray) -> list[float]:
@@ -367,7 +367,7 @@ def evaluate_dirs(
     generated_dir: str | Path,
     reference_dir: str | Path,
     videos_dir: str | Path | None = None,
-    config: EvalConfig | None = None,
+    config: SuiteOptions | None = None,
     report: Report = _stderr,
 ) -> dict:
     """Match two folders by stem, report what does not match, and evaluate the pairs (see `evaluate_pairs`).

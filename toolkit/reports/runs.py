@@ -24,16 +24,16 @@ def sweep_runs(spec) -> list[RunRecord]:
     """Every trial run under the study run of `spec`, ordered by trial number."""
     from pathlib import Path
 
-    from toolkit.sweeps import tracking
+    from toolkit.utils import mlflow_store as store
 
-    if tracking.user_tracking_uri() is None and not (Path.cwd() / "mlflow.db").is_file():
+    if store.user_tracking_uri() is None and not (Path.cwd() / "mlflow.db").is_file():
         raise UserError(f"{spec.path}: no mlflow.db in {Path.cwd()} (and MLFLOW_TRACKING_URI is unset); run "
                         f"`toolkit sweep {spec.path}` here first")
-    mlflow = tracking._mlflow()
-    experiment = tracking.experiment_id(spec.name, create=False)
-    parent = tracking.find_study_run(experiment, spec.name) if experiment is not None else None
+    mlflow = store.open_mlflow()
+    experiment = store.experiment_id(spec.name, create=False)
+    parent = store.find_study_run(experiment, spec.name) if experiment is not None else None
     if parent is None:
-        raise UserError(f"{spec.path}: no MLflow runs of sweep {spec.name!r} at {tracking.tracking_uri()}; "
+        raise UserError(f"{spec.path}: no MLflow runs of sweep {spec.name!r} at {store.tracking_uri()}; "
                         f"run `toolkit sweep {spec.path}` first")
     client = mlflow.MlflowClient()
     records, token = [], None
@@ -43,9 +43,9 @@ def sweep_runs(spec) -> list[RunRecord]:
         for run in page:
             tags = run.data.tags
             records.append(RunRecord(
-                trial=int(tags.get(tracking.TRIAL_TAG, -1)), params=dict(run.data.params),
-                metrics=dict(run.data.metrics), state=tags.get(tracking.STATE_TAG, ""),
-                reason=tags.get(tracking.REASON_TAG, ""), label=tags.get("v2m.params", ""), tags=dict(tags),
+                trial=int(tags.get(store.TRIAL_TAG, -1)), params=dict(run.data.params),
+                metrics=dict(run.data.metrics), state=tags.get(store.STATE_TAG, ""),
+                reason=tags.get(store.REASON_TAG, ""), label=tags.get("v2m.params", ""), tags=dict(tags),
             ))
         token = page.token
         if not token:

@@ -41,6 +41,9 @@ def run_demo_trial(cfg: Any, report: Report, workdir: Path) -> TrialResult:
     )
 
 
+run_demo_trial.report_note = f"DEMO — {DEMO_NOTE}."  # type: ignore[attr-defined]
+
+
 def _wait_on_markers() -> None:
     folder = os.environ.get("V2M_DEMO_TRIAL_MARKERS")
     if not folder:

@@ -3,11 +3,11 @@
     name: text_dropout
     experiment: experiments/micro.yaml      # relative to the working directory or to the sweep's folders
     objective: {metrics: [fad], directions: [minimize]}
-    study: {n_trials: 8, sampler: {type: grid, seed: 0}, pruner: {type: median, n_warmup_steps: 1}}
+    study: {n_trials: 6, sampler: {type: grid, seed: 0}, pruner: {type: median, n_warmup_steps: 1}}
     params:
-      training.text_dropout: choice(0.0, 0.1, 0.3)
+      train.text_dropout: choice(0.0, 0.1, 0.3)
       seed: choice(0, 1)
-    report: {group_by: [training.text_dropout], metrics: [fad, kl, {my_metric: maximize}]}
+    report: {group_by: [train.text_dropout], metrics: [fad, kl, {my_metric: maximize}]}
 
 Optional keys: `trial` (the registered trial to run; default `train-evaluate`), and under `study`
 `heartbeat_interval`, `grace_period` (seconds) and `max_retry` (re-runs of a trial whose worker died).
@@ -318,14 +318,15 @@ class _Reader:
 
     def _report(self, experiment: Path, params: dict, metrics: tuple[str, ...], directions: tuple[str, ...]):
         from toolkit.config import load_config
-        from toolkit.config.keys import key_paths, suggest
+        from toolkit.config.keys import key_paths, present_paths, suggest
 
         section = self.raw.get("report") or {}
         default_group = [k for k in params if k != "seed"] or list(params)
         group_by = _string_list(section.get("group_by", default_group))
         if not group_by:
             raise self.fail("report.group_by", "expected a config key or a list of them")
-        known = key_paths(load_config(experiment))
+        loaded = load_config(experiment)
+        known = sorted(set(key_paths(loaded)) | set(present_paths(loaded)))
         for key in group_by:
             if key not in known:
                 raise self.fail("report.group_by", f"unknown config key {key}{suggest(key, known)}")

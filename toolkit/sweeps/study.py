@@ -181,6 +181,7 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> Any:
         from toolkit.config import load_config, to_dict
         from toolkit.sweeps import tracking
+        from toolkit.utils import mlflow_store
 
         self.last_was_duplicate = False
         mark_worker(trial.study._storage, trial._trial_id)
@@ -218,7 +219,7 @@ class Objective:
                 return None
             run.complete(result, values)
         seconds = time.perf_counter() - start
-        trial.set_user_attr(METRICS_ATTR, tracking.numeric_metrics(result.metrics))
+        trial.set_user_attr(METRICS_ATTR, mlflow_store.numeric_metrics(result.metrics))
         trial.set_user_attr("seconds", round(seconds, 3))
         shown = ", ".join(f"{m}={v:.4g}" for m, v in zip(self.spec.metrics, objective, strict=True))
         self.log(f"trial {trial.number} [{label}]: complete, {shown} ({seconds:.1f} s)")

@@ -1,17 +1,13 @@
 """MLflow logging of a sweep: one experiment per sweep, one parent run per study, one nested run per trial.
 
-The tracking URI is `$MLFLOW_TRACKING_URI` when set, else `sqlite:///mlflow.db` in the working directory (what
-a plain `mlflow ui` there reads); artifacts go under `./mlruns`. Trials are logged directly with
+The store (its URI, the runs' tags, how configs and metrics are written) is `toolkit.utils.mlflow_store`,
+shared with training runs and reports. Trials are logged directly with
 `mlflow.start_run(nested=True, parent_run_id=...)`, so worker processes can add runs under one parent.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import math
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,74 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import UserError
-
-STUDY_TAG = "v2m.study"  # on the parent run: the Optuna study name
-ROLE_TAG = "v2m.role"  # "study" (parent) or "trial"
-TRIAL_TAG = "v2m.trial_number"
-STATE_TAG = "v2m.trial_state"  # COMPLETE, PRUNED or FAIL
-REASON_TAG = "v2m.fail_reason"
-
-
-_ours: str | None = None  # the URI this process gave MLflow (which copies it into $MLFLOW_TRACKING_URI)
-
-
-def user_tracking_uri() -> str | None:
-    """`$MLFLOW_TRACKING_URI` when the user set it (not merely MLflow echoing our own choice)."""
-    value = os.environ.get("MLFLOW_TRACKING_URI")
-    return value if value and value != _ours else None
-
-
-def tracking_uri() -> str:
-    """The user's `$MLFLOW_TRACKING_URI`, or the SQLite file `mlflow.db` in the working directory (as an
-    absolute URI so worker processes agree on it)."""
-    return user_tracking_uri() or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
-
-
-def _mlflow() -> Any:
-    import logging
-
-    import mlflow
-
-    # MLflow announces database migrations and new experiments at INFO; a sweep prints its own progress.
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    global _ours
-    uri = tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    _ours = uri
-    return mlflow
-
-
-def experiment_id(name: str, create: bool = True) -> str | None:
-    """The MLflow experiment of sweep `name` (created with artifacts under `./mlruns` when missing)."""
-    mlflow = _mlflow()
-    client = mlflow.MlflowClient()
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        if experiment.lifecycle_stage == "deleted":
-            client.restore_experiment(experiment.experiment_id)
-        return experiment.experiment_id
-    if not create:
-        return None
-    try:
-        return client.create_experiment(name, artifact_location=(Path.cwd() / "mlruns").resolve().as_uri())
-    except mlflow.exceptions.MlflowException:  # another process created it meanwhile
-        return client.get_experiment_by_name(name).experiment_id
-
-
-def find_study_run(experiment: str, study_name: str) -> str | None:
-    """The parent run of `study_name` in `experiment`, or None."""
-    client = _mlflow().MlflowClient()
-    runs = client.search_runs(
-        [experiment], filter_string=f"tags.`{STUDY_TAG}` = '{study_name}' and tags.`{ROLE_TAG}` = 'study'",
-        order_by=["attributes.start_time ASC"], max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
+from toolkit.utils.mlflow_store import (
+    REASON_TAG,
+    ROLE_TAG,
+    STATE_TAG,
+    STUDY_TAG,
+    TRIAL_TAG,
+    experiment_id,
+    find_study_run,
+    flatten,
+    numeric_metrics,
+    open_mlflow,
+    param_text,
+    source_tags,
+    tracking_uri,
+)
 
 
 def start_study_run(spec: Any, storage_label: str) -> str:
     """Find or create the parent run of the sweep's study and mark it running; returns its run id."""
-    mlflow = _mlflow()
+    mlflow = open_mlflow()
     client = mlflow.MlflowClient()
     experiment = experiment_id(spec.name)
     run_id = find_study_run(experiment, spec.name)
@@ -105,12 +53,12 @@ def start_study_run(spec: Any, storage_label: str) -> str:
 
 
 def end_study_run(run_id: str, status: str = "FINISHED") -> None:
-    _mlflow().MlflowClient().set_terminated(run_id, status)
+    open_mlflow().MlflowClient().set_terminated(run_id, status)
 
 
 def close_dead_runs(run_reasons: dict[str, str]) -> int:
     """End still-RUNNING trial runs whose worker died (run id → reason); returns how many were closed."""
-    client = _mlflow().MlflowClient()
+    client = open_mlflow().MlflowClient()
     closed = 0
     for run_id, reason in run_reasons.items():
         try:
@@ -123,51 +71,6 @@ def close_dead_runs(run_reasons: dict[str, str]) -> int:
             client.set_terminated(run_id, "FAILED")
             closed += 1
     return closed
-
-
-@functools.lru_cache(maxsize=1)
-def source_tags() -> dict[str, str]:
-    """Git commit of the toolkit's source (if it is a git checkout) and the toolkit version."""
-    from toolkit import __version__
-
-    tags = {"v2m.toolkit_version": __version__}  # callers copy it into dicts, never mutate it
-    source = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
-                                timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return tags
-    if commit.returncode == 0:
-        tags["mlflow.source.git.commit"] = commit.stdout.strip()
-        tags["v2m.git_dirty"] = str(bool(dirty.stdout.strip())).lower()
-    return tags
-
-
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts → {"a.b.c": value}; lists stay whole (logged as their text)."""
-    if not isinstance(tree, dict):
-        return {prefix.rstrip("."): tree}
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        flat.update(flatten(value, f"{prefix}{key}."))
-    return flat
-
-
-def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """The finite numbers of a metrics dict; `[lo, hi]` pairs (e.g. `fad_ci`) become `<name>_lo/_hi`."""
-    out: dict[str, float] = {}
-    for key, value in flatten(metrics).items():
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            out[key] = float(value)
-        elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
-        ):
-            out[f"{key}_lo"], out[f"{key}_hi"] = float(value[0]), float(value[1])
-    return out
 
 
 class TrialRun:
@@ -218,7 +121,7 @@ def trial_run(experiment: str, parent_run_id: str, number: int, config: dict[str
 
     The run ends FINISHED when the block exits normally, KILLED when its state tag says PRUNED, FAILED on
     an exception or a FAIL state."""
-    mlflow = _mlflow()
+    mlflow = open_mlflow()
     label = ", ".join(f"{k}={v}" for k, v in values.items())
     tags = {ROLE_TAG: "trial", TRIAL_TAG: str(number), "v2m.params": label[:5000], **source_tags()}
     try:
@@ -236,12 +139,6 @@ def trial_run(experiment: str, parent_run_id: str, number: int, config: dict[str
         status = {"COMPLETE": "FINISHED", "PRUNED": "KILLED"}.get(run.state or "", "FAILED")
     finally:
         mlflow.end_run(status)
-
-
-def param_text(value: Any, limit: int = 6000) -> str:
-    """A config value as an MLflow param string (lists and dicts as JSON), cut to MLflow's length limit."""
-    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _jsonable(value: Any) -> Any:

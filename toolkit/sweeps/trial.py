@@ -7,21 +7,19 @@ A trial is a function `run_trial(cfg, report, workdir) -> TrialResult`:
 - `workdir` is a fresh folder for the trial's files (checkpoints, generated clips).
 It returns final metrics, the files worth keeping as artifacts, and any per-step curves.
 
-Trials register by name with `@register_trial("name")`; a sweep file picks one with `trial: name`. Built-in
-names map to the module that registers them (imported on first use), and installed packages can add trials
-through the `v2m_toolkit.trials` entry-point group.
+Trials register by name with `@register_trial("name")`; a sweep file picks one with `trial: name`. The
+built-ins are found on first use (`toolkit.utils.registry`), and installed packages can add trials through the
+`v2m_toolkit.trials` entry-point group (naming a module that registers, or the trial function itself).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from toolkit.errors import UserError
+from toolkit.utils.registry import Registry
 
 
 class Report(Protocol):
@@ -41,46 +39,30 @@ class TrialResult:
 
 class Trial(Protocol):
     """The signature every registered trial has. A trial may also carry a `setup(cfg)` attribute: the parent runs
-    it once, before parallel workers start, to build what all trials share (data, caches, models)."""
+    it once, before parallel workers start, to build what all trials share (data, caches, models); and a
+    `report_note` (one line) that every report of its sweeps repeats (the demo trial's: not measurements)."""
 
     def __call__(self, cfg: Any, report: Report, workdir: Path) -> TrialResult: ...
 
 
-# Built-in trial names → the module whose import registers them.
-BUILTIN_TRIALS = {
-    "train-evaluate": "toolkit.training.trial",
-    "demo": "toolkit.sweeps.demo_trial",
-}
-ENTRY_POINT_GROUP = "v2m_toolkit.trials"
-
-_REGISTRY: dict[str, Trial] = {}
+# Built-ins live in this package (`train-evaluate` too: a trial imports training, never the reverse). Trial
+# modules import the trainer and torch only inside the trial, so walking them stays cheap for `trial: demo`.
+TRIALS: Registry[Trial] = Registry("trial", "trials", __package__)
+ENTRY_POINT_GROUP = TRIALS.entry_point_group
 
 
 def register_trial(name: str) -> Callable[[Trial], Trial]:
     """Decorator: make `fn` available to sweep files as `trial: name`."""
-
-    def decorate(fn: Trial) -> Trial:
-        _REGISTRY[name] = fn
-        return fn
-
-    return decorate
+    return TRIALS.register(name)
 
 
 def get_trial(name: str) -> Trial:
-    """The trial registered as `name`; `UserError` when no built-in module or plug-in provides it."""
-    if name not in _REGISTRY and name in BUILTIN_TRIALS:
-        module = BUILTIN_TRIALS[name]
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name is not None and module.startswith(err.name):
-                raise UserError(f"trial {name!r} is not available: {module} is not built yet") from None
-            raise
-    if name not in _REGISTRY:
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if entry.name == name:
-                _REGISTRY[name] = entry.load()
-    if name not in _REGISTRY:
-        known = sorted(set(_REGISTRY) | set(BUILTIN_TRIALS))
-        raise UserError(f"unknown trial {name!r} (known: {', '.join(known)})")
-    return _REGISTRY[name]
+    """The trial registered as `name`; `UserError` (with a suggestion) when no built-in or plug-in provides it."""
+    return TRIALS.get(name)
+
+
+def report_notes(name: str) -> list[str]:
+    """The notes a report of a sweep run with trial `name` carries: the trial's `report_note`, if it has one.
+    None for a trial not installed here: its report is still made, from MLflow alone."""
+    note = getattr(TRIALS.get(name), "report_note", None) if name in TRIALS else None
+    return [str(note)] if note else []

@@ -27,6 +27,7 @@ from toolkit.sweeps.study import (
     run_worker,
 )
 from toolkit.sweeps.trial import get_trial
+from toolkit.utils import mlflow_store
 
 
 def _stderr(line: str) -> None:
@@ -61,9 +62,9 @@ def run_sweep(spec: SweepSpec, workers: int = 1, storage_url: str | None = None,
         from toolkit.config import load_config
 
         setup(load_config(spec.experiment, spec.overrides({})))
-    experiment = tracking.experiment_id(spec.name)
+    experiment = mlflow_store.experiment_id(spec.name)
     parent = tracking.start_study_run(spec, label)
-    log(f"MLflow: experiment {spec.name!r} at {tracking.tracking_uri()}, study run {parent}")
+    log(f"MLflow: experiment {spec.name!r} at {mlflow_store.tracking_uri()}, study run {parent}")
     status = "FAILED"
     try:
         if workers > 1:

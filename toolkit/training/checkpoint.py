@@ -23,6 +23,7 @@ import torch
 
 from toolkit.errors import UserError
 
+CHECKPOINT = "checkpoint"  # the folder in a run directory (and the MLflow artifact path) holding its checkpoint
 ADAPTERS = "adapters.safetensors"
 CONFIG = "config.yaml"
 TRAINER = "trainer.pt"

@@ -5,8 +5,10 @@ Codes come from the backbone's codec (`encode_audio`) through the content-addres
 music's bytes and a fingerprint of the codec's weights, so every trial of a sweep shares them. Features come
 from the feature pipeline (all cache hits after `toolkit prepare`).
 
-A crop starts on a video frame, and its codes start at the codec frame nearest that time, so feature frame 0
-and decoder step 0 describe the same moment (to half a codec frame), as the conditioners assume.
+A crop starts on a video frame, and its codes start at the codec frame nearest that time, so feature step 0
+and decoder step 0 describe the same moment (to half a codec frame), as the conditioners assume. Every feature
+is cut by its own kind (`toolkit.features.kinds.retime`): video frames at the video's rate, a 50 Hz curve at
+50 Hz positions, events and segments on the crop's clock.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolkit.conditioners.batch import collate_features
 from toolkit.errors import UserError
+from toolkit.features.batch import FeatureBatch
+from toolkit.features.kinds import TIMED, Feature
+from toolkit.features.read import clip_features
 
 
 @dataclass
@@ -39,18 +43,19 @@ class Clip:
 
 @dataclass
 class Batch:
-    """A batch of crops: codes `(B, K, T)`, prompts, and collated features (None when none are read); the
+    """A batch of crops: codes `(B, K, T)`, prompts, and their `FeatureBatch` (None when none are read); the
     crops' codec latents `(B, C, T)` when the clips carry them."""
 
     codes: torch.Tensor
     prompts: list[str]
-    features: dict[str, Any] | None
+    features: FeatureBatch | None
     stems: list[str]
     latents: torch.Tensor | None = None
 
 
 class ClipSet:
-    """Clips plus crop geometry; draws deterministic batches from a `torch.Generator`."""
+    """Clips plus crop geometry; draws deterministic batches from a `torch.Generator`. `kinds` says how each
+    feature key is laid out in time (default: video frames)."""
 
     def __init__(
         self,
@@ -60,16 +65,15 @@ class ClipSet:
         crop_seconds: float,
         feature_keys: Sequence[str] = (),
         max_frames: int | None = None,
+        kinds: Mapping[str, Feature] | None = None,
     ) -> None:
         if not clips:
             raise ValueError("ClipSet needs at least one clip")
         self.clips, self.frame_rate, self.fps = list(clips), float(frame_rate), float(fps)
-        self.feature_keys = list(feature_keys)
+        self.feature_keys, self.kinds = list(feature_keys), dict(kinds or {})
         shortest = min(c.codes.shape[-1] for c in self.clips)
         crop = max(1, round(crop_seconds * self.frame_rate))
         self.crop_frames = min(crop, shortest, max_frames or crop)
-        # video frames covering a crop, plus one so interpolation at the crop's end has a right neighbour
-        self.crop_video_frames = math.ceil(self.crop_frames / self.frame_rate * self.fps) + 1
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -77,38 +81,49 @@ class ClipSet:
     def _code_start(self, video_frame: int) -> int:
         return round(video_frame * self.frame_rate / self.fps)
 
-    def _crop(self, clip: Clip, generator: torch.Generator | None) -> tuple[slice, dict[str, Any]]:
+    def _start(self, clip: Clip, generator: torch.Generator | None) -> tuple[int, float]:
+        """A crop's first codec frame and its time in seconds (on a video frame when features are read)."""
         length = clip.codes.shape[-1]
-        if self.feature_keys:
-            # latest video frame whose code start leaves a whole crop
-            last = math.floor((length - self.crop_frames) * self.fps / self.frame_rate)
-            while last > 0 and self._code_start(last) + self.crop_frames > length:
-                last -= 1
-            frame = 0 if generator is None else int(torch.randint(0, last + 1, (1,), generator=generator))
-            start = self._code_start(frame)
-            span = slice(frame, frame + self.crop_video_frames)
-            features = {k: clip.features[k][span] for k in self.feature_keys}
-            if any(len(v) == 0 for v in features.values()):
-                raise UserError(f"{clip.stem}: its video features are shorter than its music ({frame} frames)")
-        else:
+        if not self.feature_keys:
             top = length - self.crop_frames
             start = 0 if generator is None else int(torch.randint(0, top + 1, (1,), generator=generator))
-            features = {}
-        return slice(start, start + self.crop_frames), features
+            return start, start / self.frame_rate
+        # latest video frame whose code start leaves a whole crop
+        last = math.floor((length - self.crop_frames) * self.fps / self.frame_rate)
+        while last > 0 and self._code_start(last) + self.crop_frames > length:
+            last -= 1
+        frame = 0 if generator is None else int(torch.randint(0, last + 1, (1,), generator=generator))
+        return self._code_start(frame), frame / self.fps
+
+    def _features(self, indices: Sequence[int], seconds: Sequence[float]) -> FeatureBatch | None:
+        if not self.feature_keys:
+            return None
+        clips = [self.clips[i] for i in indices]
+        whole = FeatureBatch.collate([c.features for c in clips], self.feature_keys, self.kinds)
+        crops = whole.window(torch.tensor(seconds, dtype=torch.float64), self.crop_frames / self.frame_rate, self.fps)
+        for key in self.feature_keys:
+            if crops.kind(key).kind in TIMED:
+                empty = (crops.mask(key).sum(-1) == 0).nonzero().flatten().tolist()
+                if empty:
+                    clip = clips[empty[0]]
+                    raise UserError(f"{clip.stem}: its {key} is shorter than its music (nothing at "
+                                    f"{seconds[empty[0]]:.2f} s)")
+        return crops.for_training()
 
     def batch(
         self, indices: Sequence[int], generator: torch.Generator | None = None, paraphrase_prob: float = 0.0
     ) -> Batch:
         """Crops of the clips at `indices`: random crops and paraphrases when `generator` is given, else each
         clip's start with its prompt (validation)."""
-        codes, latents, prompts, features = [], [], [], []
+        codes, latents, prompts, seconds = [], [], [], []
         for i in indices:
             clip = self.clips[i]
-            crop, feats = self._crop(clip, generator)
+            start, second = self._start(clip, generator)
+            crop = slice(start, start + self.crop_frames)
             codes.append(clip.codes[:, crop])
+            seconds.append(second)
             if clip.latents is not None:
                 latents.append(clip.latents[:, crop])
-            features.append(feats)
             prompt = clip.prompt
             if generator is not None and clip.paraphrases:
                 roll = float(torch.rand(1, generator=generator))
@@ -116,10 +131,9 @@ class ClipSet:
                 if roll < paraphrase_prob:
                     prompt = clip.paraphrases[pick]
             prompts.append(prompt)
-        collated = collate_features(features, self.feature_keys) if self.feature_keys else None
         stems = [self.clips[i].stem for i in indices]
         stacked = torch.stack(latents) if len(latents) == len(codes) else None
-        return Batch(torch.stack(codes), prompts, collated, stems, stacked)
+        return Batch(torch.stack(codes), prompts, self._features(indices, seconds), stems, stacked)
 
     def sample(self, batch_size: int, generator: torch.Generator, paraphrase_prob: float = 0.0) -> Batch:
         """A random batch (clips drawn with replacement when the set is smaller than the batch)."""
@@ -182,36 +196,11 @@ def _music(video: Any, backbone: Any, cache: Any, kind: str) -> torch.Tensor:
     return torch.from_numpy(cache.get_or_compute(content, kind, config, compute)[kind])
 
 
-def clip_features(video: Any, cfg: Any, keys: Sequence[str], cache: Any) -> dict[str, np.ndarray]:
-    """The dotted feature `keys` of one video, through the feature pipeline (only the entries they name)."""
-    from toolkit.features.pipeline import extract_features, specs_from_config
-
-    if not keys:
-        return {}
-    specs = specs_from_config(cfg.features)
-    entries = {k.split(".", 1)[0] for k in keys}
-    missing = sorted(entries - set(specs))
-    if missing:
-        raise UserError(f"features.extractors: conditioners read {missing}, which is not switched on")
-    found = extract_features(
-        video, {e: specs[e] for e in entries}, cache, fps=cfg.features.fps, max_side=cfg.features.max_side,
-        sample_rate=cfg.data.sample_rate,
-    )
-    return {k: np.asarray(_read(found, k)) for k in keys}
-
-
-def _read(found: Mapping[str, Any], key: str) -> Any:
-    entry, _, output = key.partition(".")
-    if entry not in found or output not in found[entry]:
-        raise UserError(f"features: {key!r} was not extracted ({found.skipped.get(entry, 'unknown output')})")
-    return found[entry][output]
-
-
 def load_clips(
     items: Sequence[Any], backbone: Any, cfg: Any, keys: Sequence[str], progress: bool = False, latents: bool = False
 ):
-    """`Clip`s for prepared dataset items (`toolkit.prepare`): codes, the features in `keys`, prompts, and the
-    codec latents when `latents`."""
+    """`Clip`s for prepared dataset items (`toolkit.prepare`): codes, the features in `keys` (inputs and
+    targets), prompts, and the codec latents when `latents`."""
     import sys
 
     from tqdm import tqdm

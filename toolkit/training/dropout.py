@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from toolkit.conditioners.batch import drop_video
+from toolkit.features.batch import drop_video
 
 
 def drop_rows(batch: int, rate: float, generator: torch.Generator) -> torch.Tensor:

@@ -33,19 +33,19 @@ def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
     `evaluation.prompts: none`, an empty one."""
     import soundfile
 
-    from toolkit.conditioners import collate_features
     from toolkit.config.sections.evaluation import PromptSource, prompt_source
+    from toolkit.features.read import video_inputs
     from toolkit.generation import generate_music
+    from toolkit.metrics.speed import TIMINGS_FILE
     from toolkit.prepare import feature_cache
-    from toolkit.training.data import clip_features
 
     out.mkdir(parents=True, exist_ok=True)
-    backbone, keys, cache = attached.backbone, attached.feature_keys, feature_cache(cfg)
+    backbone, keys, cache = attached.backbone, attached.input_keys, feature_cache(cfg)
     use_prompts = prompt_source(cfg.evaluation.prompts) is PromptSource.prompt
     timings = []
     for index, item in enumerate(items):
         started = time.perf_counter()
-        features = collate_features([clip_features(item.video, cfg, keys, cache)], keys) if keys else None
+        features = video_inputs([item.video], cfg, keys, cache)  # the inputs only: no music-derived target
         feature_seconds = time.perf_counter() - started
         audio = generate_music(
             backbone, [(item.prompt or "") if use_prompts else ""], item.duration, guidance=cfg.backbone.guidance,
@@ -57,7 +57,7 @@ def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
         soundfile.write(out / f"{item.stem}.wav", audio.numpy(), backbone.sample_rate)
         timings.append({"id": item.stem, "generation_seconds": took, "audio_seconds": item.duration,
                         "feature_seconds": feature_seconds, "batch_size": 1, "device": str(backbone.device)})
-    (out / "timings.jsonl").write_text("".join(json.dumps(t) + "\n" for t in timings))
+    (out / TIMINGS_FILE).write_text("".join(json.dumps(t) + "\n" for t in timings))
     return out
 
 
@@ -84,8 +84,8 @@ def evaluate_run(ref: str, out: Path | None = None, split: str = "test", threads
     Computes with `threads` CPU threads (default: the run's `train.threads` when set, else the machine's)."""
     from toolkit.errors import UserError
     from toolkit.prepare import prepare
-    from toolkit.sweeps.tracking import numeric_metrics
     from toolkit.training.run import checkpoint_config, find_checkpoint, load_run
+    from toolkit.utils.mlflow_store import numeric_metrics
     from toolkit.utils.threads import configured_threads, use_threads
 
     checkpoint = find_checkpoint(ref)

@@ -13,11 +13,13 @@ from typing import Any
 
 import torch
 
+from toolkit.config.stages import Stage, stage_at
 from toolkit.errors import UserError
+from toolkit.heads.base import MusicCrop
+from toolkit.model.attach import weighted_total
 from toolkit.training.data import Batch, ClipSet
 from toolkit.training.dropout import drop_conditions
 from toolkit.training.schedule import warmup_cosine
-from toolkit.training.stages import Stage, stage_at
 
 
 class TrainingDiverged(UserError):
@@ -53,6 +55,7 @@ class Loop:
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: self.lr_factor(step))
         self.stage: Stage | None = None
+        self.total_steps = stages[-1].end if stages else 1
 
     # --- schedule and stages -----------------------------------------------------------------------------
     def lr_factor(self, step: int) -> float:
@@ -81,19 +84,32 @@ class Loop:
         )
         return batch
 
-    def loss(self, batch: Batch) -> torch.Tensor:
+    def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The head's loss (`"head"`) and every auxiliary loss of the batch, unweighted."""
         device = self.backbone.device
         memory, mask = self.backbone.encode_text(batch.prompts)
         latents = None if batch.latents is None else batch.latents.to(device)
-        return self.attached.loss(batch.codes.to(device), memory, mask, batch.features, latents)
+        crop = MusicCrop(batch.codes.to(device), memory, mask, latents)
+        return self.attached.losses(crop, batch.features)
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        """The objective: the head's loss plus the weighted auxiliary losses (`train.loss_weights`)."""
+        return weighted_total(self.losses(batch), self.loss_weights)
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        weights = getattr(self.cfg, "loss_weights", None) or {}
+        return {str(k): float(v) for k, v in dict(weights).items()}
 
     def train_step(self, step: int) -> dict[str, float]:
         """One optimiser step at `step` (0-based); returns its loss, gradient norm and learning rate."""
         stage = self.enter_stage(step)
         torch.manual_seed(step_seed(self.seed, step))
         self.attached.train()
+        self.attached.set_progress(step, self.total_steps)
         lr = self.optimizer.param_groups[0]["lr"]
-        loss = self.loss(self.batch_for(step))
+        parts = self.losses(self.batch_for(step))
+        loss = weighted_total(parts, self.loss_weights)
         self._check_finite("loss", loss, step, stage, lr)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -102,7 +118,8 @@ class Loop:
         self._check_finite("gradient norm", norm, step, stage, lr)
         self.optimizer.step()
         self.scheduler.step()
-        return {"loss": float(loss.detach()), "grad_norm": float(norm), "lr": float(lr)}
+        aux = {f"aux.{name}": float(v.detach()) for name, v in parts.items() if name != "head"}
+        return {"loss": float(loss.detach()), **aux, "grad_norm": float(norm), "lr": float(lr)}
 
     def _check_finite(self, what: str, value: torch.Tensor, step: int, stage: Stage, lr: float) -> None:
         if not torch.isfinite(value):
@@ -112,15 +129,22 @@ class Loop:
             )
 
     @torch.no_grad()
-    def validate(self) -> float | None:
-        """Mean loss over the fixed validation batches (no dropout, clip starts, prompts); None without any."""
+    def validate(self) -> dict[str, float]:
+        """Mean objective (`val_loss`) and auxiliary losses (`val_aux.<name>`) over the fixed validation batches
+        (no dropout, clip starts, prompts); empty without a validation set."""
         if self.val_set is None:
-            return None
+            return {}
         self.attached.eval()
         batches = self.val_set.validation_batches(self.cfg.batch_size, self.cfg.val_batches)
-        losses = [float(self.loss(b)) for b in batches]
+        sums: dict[str, float] = {}
+        for batch in batches:
+            parts = self.losses(batch)
+            values = {"val_loss": float(weighted_total(parts, self.loss_weights))}
+            values.update({f"val_aux.{name}": float(v) for name, v in parts.items() if name != "head"})
+            for name, value in values.items():
+                sums[name] = sums.get(name, 0.0) + value
         self.attached.train()
-        return sum(losses) / len(losses)
+        return {name: total / len(batches) for name, total in sums.items()}
 
     # --- the loop ----------------------------------------------------------------------------------------
     def run(
@@ -145,9 +169,7 @@ class Loop:
                 metrics = self.train_step(step)
                 done = step + 1
                 if (self.cfg.val_every and done % self.cfg.val_every == 0) or done == total:
-                    val = self.validate()
-                    if val is not None:
-                        metrics["val_loss"] = val
+                    metrics.update(self.validate())
                 last = {**last, **metrics}
                 if on_metrics is not None:
                     on_metrics(done, metrics)

@@ -6,23 +6,24 @@ from typing import Any
 
 import torch
 
+from toolkit.config.sections.conditioners import adapter_specs
+from toolkit.config.sections.head import head_spec
+from toolkit.model.attach import attach
+
 
 def load_experiment_backbone(cfg: Any) -> Any:
     """The frozen backbone named by `cfg.backbone` (the micro backbone with its pretraining seed)."""
-    from toolkit.backbone import load_backbone
+    from toolkit.micro import load_backbone
 
     options = {"seed": int(cfg.backbone.micro_seed)} if cfg.backbone.name == "micro" else {}
     return load_backbone(cfg.backbone.name, device=cfg.backbone.device, **options)
 
 
 def attach_adapters(cfg: Any, backbone: Any) -> Any:
-    """Attach `cfg`'s conditioners (and LoRA) to `backbone`, with randomly initialised parts seeded by
+    """Attach `cfg`'s head, conditioners (and LoRA) to `backbone`, with randomly initialised parts seeded by
     `cfg.seed`, so two runs of one config start from the same weights."""
-    from toolkit.conditioners import attach
-    from toolkit.config.sections.conditioners import adapter_specs
-
     torch.manual_seed(int(cfg.seed))
-    return attach(backbone, adapter_specs(cfg), fps=float(cfg.features.fps))
+    return attach(backbone, adapter_specs(cfg), fps=float(cfg.features.fps), head=head_spec(cfg))
 
 
 def parameter_counts(attached: Any) -> dict[str, int]:

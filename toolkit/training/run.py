@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import UserError
-from toolkit.training.checkpoint import Checkpoint, is_checkpoint, load_checkpoint
+from toolkit.training.checkpoint import CHECKPOINT, Checkpoint, is_checkpoint, load_checkpoint
 
-CHECKPOINT = "checkpoint"
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -30,8 +29,8 @@ def find_checkpoint(ref: str | Path, what: str = "--run") -> Checkpoint:
 def _from_mlflow(run_id: str, what: str) -> Path:
     import mlflow
 
-    from toolkit.sweeps.tracking import tracking_uri
     from toolkit.training.tracking import RUN_DIR_TAG
+    from toolkit.utils.mlflow_store import tracking_uri
     from toolkit.utils.paths import cache_root
 
     uri = tracking_uri()

@@ -34,8 +34,8 @@ class TrainingRun:
                  checkpoint: Path | None = None) -> None:
         import mlflow
 
-        from toolkit.sweeps.tracking import ROLE_TAG, experiment_id, source_tags
-        from toolkit.training.run import CHECKPOINT
+        from toolkit.training.checkpoint import CHECKPOINT
+        from toolkit.utils.mlflow_store import ROLE_TAG, experiment_id, source_tags
 
         experiment_key = experiment_id(experiment)  # also points MLflow at the toolkit's tracking URI
         self.client = mlflow.MlflowClient()
@@ -63,7 +63,7 @@ class TrainingRun:
         """Flattened config and parameter counts (only once: a resumed run already has them)."""
         from mlflow.entities import Param
 
-        from toolkit.sweeps.tracking import flatten, param_text
+        from toolkit.utils.mlflow_store import flatten, param_text
 
         if self.resumed:
             return
@@ -87,7 +87,9 @@ class TrainingRun:
 
     def checkpoint_step(self) -> int | None:
         """The step of the checkpoint now on disk (None without one); re-read only when it was replaced."""
-        state = self.checkpoint / "state.json"
+        from toolkit.training.checkpoint import STATE
+
+        state = self.checkpoint / STATE
         try:
             stat = state.stat()
             seen = (stat.st_ino, stat.st_mtime_ns)
@@ -99,14 +101,18 @@ class TrainingRun:
         return self._checkpoint_step
 
     def log_checkpoint(self, checkpoint: Path) -> None:
-        self.client.log_artifacts(self.run_id, str(checkpoint), artifact_path="checkpoint")
+        from toolkit.training.checkpoint import CHECKPOINT
+
+        self.client.log_artifacts(self.run_id, str(checkpoint), artifact_path=CHECKPOINT)
 
     def end(self, status: str = "FINISHED", reason: str | None = None) -> None:
         """Close the run. A finished run sends every queued row; a failed or killed one only those its
         checkpoint holds (a resume re-runs the others)."""
         self._flush(math.inf if status == "FINISHED" else self.checkpoint_step())
         if reason:
-            self.client.set_tag(self.run_id, "v2m.fail_reason", reason[:5000])
+            from toolkit.utils.mlflow_store import REASON_TAG
+
+            self.client.set_tag(self.run_id, REASON_TAG, reason[:5000])
         self.client.set_terminated(self.run_id, status)
 
     # --- the pending rows --------------------------------------------------------------------------------

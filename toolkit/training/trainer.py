@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import UserError
+from toolkit.training.checkpoint import CHECKPOINT
 from toolkit.utils.threads import use_threads
 
-CHECKPOINT = "checkpoint"
 NOTHING_TO_TRAIN = "nothing to train (list conditioners or set lora.enabled=true)"
 
 
@@ -58,11 +58,12 @@ def train(
     `run_dir`: where checkpoints go (default: a new folder under `train.output_dir`). `track`: log to MLflow.
     `backbone`: an already loaded backbone for `cfg.backbone` (it gets adapters attached, then detached).
     `report(step, value)`: called with each validation loss (a sweep's pruning hook)."""
+    from toolkit.config.stages import plan_stages
+    from toolkit.features.read import feature_kinds
     from toolkit.prepare import prepare
     from toolkit.training.data import ClipSet, load_clips
     from toolkit.training.loop import Loop
     from toolkit.training.model import attach_adapters, load_experiment_backbone, parameter_counts
-    from toolkit.training.stages import plan_stages
 
     tc = cfg.train
     check_trainable(cfg, resume, run_dir)  # before the world, features or backbone are built
@@ -75,20 +76,22 @@ def train(
     try:
         if not attached.trainable_parameters():
             raise UserError(f"conditioners: {NOTHING_TO_TRAIN}")
-        keys, head = attached.feature_keys, attached.plan_head
+        keys, head = attached.feature_keys, attached.head
+        kinds = feature_kinds(cfg, keys) if keys else {}
         sets = {}
         for split in ("train", "val"):
             items = prepared.split(split)
             if split == "train" and not items:
                 raise UserError(f"data: no clips in the train split of {prepared.root}")
-            clips = load_clips(items, backbone, cfg, keys, tc.progress, head is not None) if items else []
+            clips = load_clips(items, backbone, cfg, keys, tc.progress, "latents" in head.music) if items else []
             sets[split] = (
-                ClipSet(clips, backbone.frame_rate, cfg.features.fps, tc.crop_seconds, keys, backbone.max_frames)
+                ClipSet(clips, backbone.frame_rate, cfg.features.fps, tc.crop_seconds, keys, backbone.max_frames,
+                        kinds)
                 if clips else None
             )
-        if head is not None:  # a resumed run's checkpoint restores the same statistics
-            head.fit_normalisation([c.latents for c in sets["train"].clips])
-        stages = plan_stages(tc.stages, int(tc.steps), list(attached.conditioners))
+        train_clips = sets["train"].clips
+        head.fit({"codes": [c.codes for c in train_clips], "latents": [c.latents for c in train_clips]})
+        stages = plan_stages(tc.stages, int(tc.steps), attached.stage_names())
         loop = Loop(attached, sets["train"], sets["val"], tc, stages, cfg.seed)
         start = 0
         if resume is not None:

@@ -26,8 +26,9 @@ def _base(linear: nn.Module) -> nn.Module:
 class GatedCrossAttention(nn.Module):
     """Multi-head cross-attention from decoder hidden states to a conditioning memory, tanh-gated.
 
-    `from_layer` copies a MusicGen decoder layer's own cross-attention and its layer norm, so a memory mapped
-    into the text-memory space is read the way text is from the first step (as IP-Adapter initialises).
+    `from_attention` copies a decoder layer's own text cross-attention and its layer norm (see
+    `Backbone.cross_attention`), so a memory mapped into the text-memory space is read the way text is from the
+    first step (as IP-Adapter initialises).
     """
 
     def __init__(self, hidden_size: int, memory_size: int, heads: int, gate_init: float = 0.0) -> None:
@@ -43,8 +44,10 @@ class GatedCrossAttention(nn.Module):
         self.gate = nn.Parameter(torch.tensor(float(gate_init)))
 
     @classmethod
-    def from_layer(cls, layer: nn.Module, heads: int, gate_init: float = 0.0) -> GatedCrossAttention:
-        attn, norm = layer.encoder_attn, layer.encoder_attn_layer_norm
+    def from_attention(
+        cls, attn: nn.Module, norm: nn.Module, heads: int, gate_init: float = 0.0
+    ) -> GatedCrossAttention:
+        """A copy of cross-attention `attn` (q/k/v/out_proj, possibly LoRA-wrapped) and its pre-norm `norm`."""
         hidden, memory = _base(attn.q_proj).in_features, _base(attn.k_proj).in_features
         module = cls(hidden, memory, heads, gate_init)
         with torch.no_grad():
@@ -52,7 +55,7 @@ class GatedCrossAttention(nn.Module):
             for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
                 source = _base(getattr(attn, name))
                 getattr(module, name).weight.copy_(source.weight)
-        return module.to(next(layer.parameters()).dtype)
+        return module.to(next(attn.parameters()).dtype)
 
     def attend(self, hidden: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Ungated attention output `(B, S, hidden)`; rows with no valid memory token attend uniformly (their

@@ -1,8 +1,8 @@
 """Extra tokens appended to the text memory the decoder's own cross-attention reads (every layer).
 
 A forward pre-hook on the decoder stack rewrites its `encoder_hidden_states` / `encoder_attention_mask`
-kwargs. Not bit-identical in general: appended tokens take softmax mass even when they carry little (DESIGN
-§2)."""
+kwargs. Not bit-identical in general: appended tokens take softmax mass even when they carry little (a
+zero-projected key still scores 0, not -inf, so it dilutes the attention over the real text tokens)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,9 @@ from torch.utils.hooks import RemovableHandle
 ExtraFn = Callable[[], "tuple[torch.Tensor, torch.Tensor] | None"]
 
 
-def text_decoder(model: nn.Module) -> nn.Module:
-    """The `MusicgenDecoder` (the layer stack that receives the memory) of a MusicGen model."""
-    return model.decoder.model.decoder
-
-
 def extend_memory(decoder: nn.Module, extra: ExtraFn) -> RemovableHandle:
-    """Append `extra()`'s tokens after the text memory on every call of `decoder`; returns the handle."""
+    """Append `extra()`'s tokens after the text memory on every call of `decoder` (`Backbone.decoder_stack`);
+    returns the handle."""
 
     def pre_hook(_module: nn.Module, args: tuple, kwargs: dict):
         added = extra()

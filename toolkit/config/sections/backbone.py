@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from toolkit.config.ranges import Range
 from toolkit.errors import UserError
+from toolkit.utils.ranges import Range
 
 
 @dataclass

@@ -7,7 +7,7 @@ built, so a new conditioner needs no schema change. The lead composes these into
     conditioners: list[dict[str, Any]] = field(default_factory=list)
     lora: LoraSection = field(default_factory=LoraSection)
 
-and `adapter_specs(cfg)` turns both into the spec list `toolkit.conditioners.attach` takes.
+and `adapter_specs(cfg)` turns both into the spec list `toolkit.model.attach` takes.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ class LoraSection:
 
 
 def adapter_specs(cfg: Any) -> list[dict[str, Any]]:
-    """`cfg.conditioners` (plain dicts), then the LoRA spec when `cfg.lora.enabled`, then the plan-and-refine
-    head when `cfg.planner.enabled`; accepts OmegaConf."""
+    """`cfg.conditioners` (plain dicts), then the LoRA spec when `cfg.lora.enabled`; accepts OmegaConf."""
     from omegaconf import OmegaConf
 
     conditioners = cfg.conditioners
@@ -58,11 +57,4 @@ def adapter_specs(cfg: Any) -> list[dict[str, Any]]:
         lora = LoraSection(**OmegaConf.to_container(lora, resolve=True))
     specs = [dict(spec) for spec in conditioners or []]
     lora_spec = lora.to_spec() if lora is not None else None
-    specs += [lora_spec] if lora_spec else []
-    planner = getattr(cfg, "planner", None)
-    if OmegaConf.is_config(planner):
-        from toolkit.config.sections.planner import PlannerSection
-
-        planner = PlannerSection(**OmegaConf.to_container(planner, resolve=True))
-    plan_spec = planner.to_spec() if planner is not None else None
-    return specs + ([plan_spec] if plan_spec else [])
+    return specs + ([lora_spec] if lora_spec else [])

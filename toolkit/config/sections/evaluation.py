@@ -1,12 +1,12 @@
-"""The `evaluation` section: which models the metrics use and how confidence intervals are drawn."""
+"""The `evaluation` section: which models the metrics use, how confidence intervals are drawn, and what text
+generation for evaluation gets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import ClassVar
 
-from toolkit.config.ranges import Range
+from toolkit.metrics.options import SuiteOptions
 
 
 class PromptSource(str, Enum):
@@ -22,36 +22,13 @@ class PromptSource(str, Enum):
 
 
 @dataclass
-class EvalConfig:
-    """Metric settings for `toolkit evaluate` and for evaluating trained runs.
-
-    `embedding` feeds FAD and density/coverage; `mel-stats` is computed by the toolkit itself, the others
-    (vggish, panns-cnn14, clap) need `embedding_weights`. `classifier` feeds KL and IS: `micro-style-cnn`
-    trains on `classifier_world` (a folder with manifest.jsonl; default: the reference set's manifest),
-    `panns-cnn14` needs `classifier_weights`. `prompts` (`prompt` | `none`): what text generation for
-    evaluation gets — each clip's prompt, or an empty one (to measure what the video conditioners carry alone).
+class EvalConfig(SuiteOptions):
+    """Metric settings for `toolkit evaluate` and for evaluating trained runs: the metrics suite's own options
+    (`toolkit.metrics.options.SuiteOptions`: embedding, classifier, bootstrap, tolerances, and their `RANGES`)
+    plus `prompts` (`prompt` | `none`): what text generation for evaluation gets — each clip's prompt, or an
+    empty one (to measure what the video conditioners carry alone).
     """
 
-    RANGES: ClassVar[dict[str, Range]] = {
-        "k": Range(1),
-        "bootstrap_resamples": Range(1),
-        "confidence": Range(0, 1, False, False),
-        "tb_tolerance_s": Range(0, low_inclusive=False),
-        "tempo_tolerance": Range(0, 1, False, False),
-    }
-
-    embedding: str = "mel-stats"
-    embedding_weights: str | None = None
-    classifier: str = "micro-style-cnn"
-    classifier_weights: str | None = None
-    classifier_world: str | None = None
-    k: int = 5  # nearest neighbours for density / coverage
-    beat_resolution_hz: float = 1.0  # LORIS bins onsets per second; 5.0 is a common finer variant
-    tb_tolerance_s: float = 0.1  # transition–beat match window (±)
-    tempo_tolerance: float = 0.1  # relative tempo error counted as correct
-    bootstrap_resamples: int = 1000
-    confidence: float = 0.95
-    seed: int = 0
     prompts: PromptSource = PromptSource.prompt
 
     def __post_init__(self) -> None:  # direct construction (not through OmegaConf) is checked too

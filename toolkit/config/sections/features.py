@@ -3,38 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from toolkit.config.ranges import Range
+from toolkit.utils.ranges import Range
+
+
+def default_extractors() -> dict[str, dict[str, Any] | None]:
+    """The five built-in extractors with the kwargs every cached feature so far was computed with (they are the
+    cache key: changing one recomputes that feature)."""
+    return {
+        # `model`: a hub id, a local `save_pretrained` directory, or "tiny-random" (offline, no semantics: the
+        # micro world's frames differ in low-level colour and motion only); image_size is tiny-random's input.
+        "clip": {"model": "tiny-random", "image_size": 224, "batch_size": 32},
+        "interframe": {},  # reads the `clip` entry's model (its kwargs are copied in)
+        "rhythm": {"frame_rate": 50.0, "n_mels": 24, "tempogram_bins": 64},  # 50 Hz: the codec's latent rate
+        "colour": {"bins": 8},
+        "shots": {"threshold": 0.4, "bins": 8},
+    }
 
 
 @dataclass
 class FeaturesConfig:
-    """Extractor settings. Frames are read at `fps` with the longest side ≤ `max_side`; music is read at
-    `data.sample_rate`. `clip_model` is a hub id, a local `save_pretrained` directory, or "tiny-random"
-    (offline, no semantics: the micro world's frames differ in low-level colour and motion only)."""
+    """Extractor settings. `extractors` maps an entry name to that extractor's kwargs (`type:` picks the
+    registered class when the entry is named otherwise); YAML or an override adds an entry, changes a kwarg
+    (`features.extractors.clip.model=...`) or switches one off with null (`features.extractors.shots=null`).
+    Each extractor checks its own kwargs. Frames are read at `fps` with the longest side ≤ `max_side`; music
+    is read at `data.sample_rate`."""
 
     RANGES: ClassVar[dict[str, Range]] = {
         "fps": Range(0, 120, low_inclusive=False),
         "max_side": Range(16, 4096),
-        "clip_image_size": Range(16, 1024),
-        "clip_batch_size": Range(1, 4096),
-        "rhythm_frame_rate": Range(0, 1000, low_inclusive=False),
-        "n_mels": Range(1, 512),
-        "tempogram_bins": Range(1, 2048),
-        "colour_bins": Range(1, 32),  # a joint RGB histogram: bins³ values per frame
-        "shot_threshold": Range(0, 1, low_inclusive=False),  # total-variation distance between histograms
     }
 
-    extractors: list[str] = field(default_factory=lambda: ["clip", "interframe", "rhythm", "colour", "shots"])
+    extractors: dict[str, dict[str, Any] | None] = field(default_factory=default_extractors)
     fps: float = 8.0
     max_side: int = 224
-    clip_model: str = "tiny-random"
-    clip_image_size: int = 224  # input size of the tiny-random model; real models use their own processor's
-    clip_batch_size: int = 32
-    rhythm_frame_rate: float = 50.0  # Hz; matches the codec's latent rate so targets align with tokens
-    n_mels: int = 24
-    tempogram_bins: int = 64
-    colour_bins: int = 8
-    shot_threshold: float = 0.4
     cache_dir: str | None = None  # null: the user cache (`$V2M_CACHE_DIR`/features)

@@ -11,16 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from toolkit.config.ranges import Range, check_range
 from toolkit.errors import UserError
+from toolkit.utils.ranges import Range, check_range
 
 BETA = Range(0, 1, high_inclusive=False)  # AdamW's moment decay rates
 
 
 @dataclass
 class StageConfig:
-    """One training stage: the conditioners it trains (attached names such as `semantic`, `rhythm`, `lora`;
-    null: all) and its share of `train.steps`. VidMusician trains semantics first, then rhythm."""
+    """One training stage: the parts it trains (attached names such as `semantic`, `rhythm`, `lora`, the head's
+    name such as `plan_refine`, or `<entry>.<group>` for a conditioner's parameter group; null: all) and its
+    share of `train.steps`. VidMusician trains semantics first, then rhythm."""
 
     name: str = "all"
     conditioners: list[str] | None = None
@@ -34,7 +35,7 @@ class TrainConfig:
     atomic checkpoints under `output_dir/<run>/checkpoint`. An empty `stages` list trains everything.
 
     `steps` is at least 1: a run of no steps trains nothing (the bare backbone is an experiment without
-    conditioners, which a sweep trial evaluates untrained); stage rules live in `toolkit.training.stages`."""
+    conditioners, which a sweep trial evaluates untrained); stage rules live in `toolkit.config.stages`."""
 
     RANGES: ClassVar[dict[str, Range]] = {
         "steps": Range(1),
@@ -67,6 +68,8 @@ class TrainConfig:
     text_dropout: float = 0.1  # chance a row's prompt is dropped (the null text of guidance)
     video_dropout: float = 0.1  # chance a row's video is dropped (the null video of guidance)
     stages: list[StageConfig] = field(default_factory=list)
+    # weight of each auxiliary loss by its logged name (`<conditioner entry>.<loss>`; "head" the head's); default 1
+    loss_weights: dict[str, float] = field(default_factory=dict)
     val_every: int = 50  # steps between validation losses (0: only at the end)
     val_batches: int = 4
     checkpoint_every: int = 100  # steps between checkpoints (the last step always writes one)
@@ -82,3 +85,6 @@ class TrainConfig:
             raise UserError(f"{where}.betas: expected two values [beta1, beta2], got {betas}")
         for i, beta in enumerate(betas):
             check_range(f"{where}.betas[{i}]", beta, BETA)
+        for name, weight in dict(values.get("loss_weights") or {}).items():
+            if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
+                raise UserError(f"{where}.loss_weights.{name}: must be a number ≥ 0, got {weight!r}")
