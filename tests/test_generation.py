@@ -58,17 +58,17 @@ def test_seeded_generation_is_reproducible_across_windows(tiny):
 
 @pytest.mark.slow
 def test_later_windows_continue_from_the_previous_tokens(tiny, monkeypatch):
-    import toolkit.generation as generation
+    import toolkit.heads.tokens as tokens
 
     calls = []
-    real = generation.sample_codes
+    real = tokens.sample_codes
 
     def spy(model, memory, mask, num_frames, prompt_codes=None, **kwargs):
         codes = real(model, memory, mask, num_frames, prompt_codes=prompt_codes, **kwargs)
         calls.append((prompt_codes, codes))
         return codes
 
-    monkeypatch.setattr(generation, "sample_codes", spy)
+    monkeypatch.setattr(tokens, "sample_codes", spy)
     generate_music(tiny, ["strings"], 0.8, seed=0, overlap_seconds=0.1, window_seconds=0.3)
     assert len(calls) >= 3 and calls[0][0] is None
     for (_, before), (prompt, _) in zip(calls, calls[1:], strict=False):

@@ -53,7 +53,8 @@ def _exits_2(capsys: pytest.CaptureFixture, argv: list[str], expected: str) -> s
     ("experiment", "override", "expected"),
     [
         (MICRO, "conditioners=[{name: nope}]", "conditioners[0]: unknown conditioner 'nope'"),
-        (MICRO, "conditioners=[{name: rhythm, blok_size: 2}]", "conditioners[0]: got an unexpected keyword"),
+        (MICRO, "conditioners=[{name: rhythm, blok_size: 2}]",
+         "conditioners[0]: unknown key 'blok_size' — did you mean conditioners[0].block_size?"),
         (MICRO, "conditioners=[{name: rhythm, block_size: 0}]", "conditioners[0].block_size: must be in [1, inf)"),
         (VIDMUSICIAN, "train.stages=[{name: a, conditioners: [nope]}]", "train.stages[0] (a): conditioners"),
         (VIDMUSICIAN, "train.steps=0", "train.steps: must be in [1, inf), got 0"),

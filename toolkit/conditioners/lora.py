@@ -2,7 +2,7 @@
 text encoder (VidMusician tunes T5 with LoRA so mapped video tokens are encoded well).
 
 peft's LoRA starts with `B = 0`, so every adapted projection returns exactly the frozen one's output at
-initialisation (bit-identical logits; DESIGN §2). Injection is in place (`peft.inject_adapter_in_model`) and
+initialisation (bit-identical logits). Injection is in place (`peft.inject_adapter_in_model`) and
 `detach` puts the original linear layers back. `save`/`load` use peft's adapter format (`adapter_config.json`
 + `adapter_model.safetensors`).
 """

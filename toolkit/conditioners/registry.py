@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from toolkit.conditioners.base import HOOK_POINTS, Conditioner
 from toolkit.errors import UserError
+from toolkit.utils.kwargs import bind_kwargs
 from toolkit.utils.registry import Registry
 
 
@@ -17,6 +17,16 @@ def _check(name: str, cls: type[Conditioner]) -> None:
     hooks = cls.hook if isinstance(cls.hook, tuple) else (cls.hook,)
     if not hooks or any(h not in HOOK_POINTS for h in hooks):
         raise ValueError(f"conditioner {name!r}: hook must be one of {HOOK_POINTS}, got {cls.hook!r}")
+    if "features" in vars(cls):
+        raise TypeError(f"conditioner {name!r}: `features` is now `inputs` (video/text keys, read at generation) "
+                        "and `targets` (music keys, training only)")
+    for what in ("inputs", "targets"):
+        keys = getattr(cls, what)
+        if not isinstance(keys, tuple) or any(not isinstance(k, str) or "." not in k for k in keys):
+            raise TypeError(f"conditioner {name!r}: {what} must be a tuple of 'extractor.output' keys, got {keys!r}")
+    overlap = set(cls.inputs) & set(cls.targets)
+    if overlap:
+        raise TypeError(f"conditioner {name!r}: {sorted(overlap)} cannot be both an input and a target")
 
 
 # Built-ins are the decorated classes of this package's modules, imported on first lookup so `import toolkit`
@@ -49,7 +59,4 @@ def build_conditioner(name: str, backbone: Any, **kwargs: Any) -> Conditioner:
 
 
 def _bind(cls: type[Conditioner], backbone: Any, kwargs: Mapping[str, Any], where: str) -> None:
-    try:
-        inspect.signature(cls).bind(backbone, **kwargs)
-    except TypeError as err:
-        raise UserError(f"{where}: {err}") from None
+    bind_kwargs(cls, kwargs, where)

@@ -2,10 +2,10 @@
 feature is built.
 
 The rules are not kept here: they live beside what they constrain — on each section dataclass a `RANGES`
-table and, for rules between fields, a `check_values` classmethod; on each conditioner and extractor `ranges` and
-`check_config`; stage rules in `toolkit.config.stages`; names in the registries and loaders that resolve
-them. This module walks the config and asks them. What sits above `config` is imported only when asked (the
-backbone loader only for a backbone other than `micro`), so `toolkit prepare micro.yaml` stays light."""
+table and, for rules between fields, a `check_values` classmethod; on each conditioner, head and extractor
+`ranges` and `check_config`; stage rules in `toolkit.config.stages`; names in the registries and loaders that
+resolve them. This module walks the config and asks them. The registries (which import torch) are imported only
+when the config names something they own, so `toolkit prepare micro.yaml` stays light."""
 
 from __future__ import annotations
 

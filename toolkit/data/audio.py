@@ -10,6 +10,7 @@ import numpy as np
 import soundfile
 import soxr
 
+from toolkit.data.cache import file_hash
 from toolkit.data.video import iter_packets, require_file
 from toolkit.errors import MediaError
 
@@ -24,6 +25,14 @@ def sibling_audio(video_path: str | Path) -> Path | None:
             if candidate != video_path and candidate.is_file():
                 return candidate
     return None
+
+
+def music_hash(video_path: str | Path, video_hash: str | None = None) -> str:
+    """The content key of a video's music: its bytes' hash, plus a same-stem audio file's when there is one
+    (`load_music` prefers that file). `video_hash`: the video's `file_hash`, when the caller has it already."""
+    content = video_hash or file_hash(video_path)
+    sibling = sibling_audio(video_path)
+    return f"{content}+{file_hash(sibling)}" if sibling else content
 
 
 def read_audio(path: str | Path, sample_rate: int, mono: bool = True) -> np.ndarray:

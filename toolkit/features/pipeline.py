@@ -65,7 +65,7 @@ def extract_features(
     Keys hash the video's bytes (and, for audio, a same-stem music file's) plus the reader settings.
     `frame_reader`/`music_loader` replace the toolkit's readers (same signatures).
     """
-    from toolkit.data.audio import sibling_audio
+    from toolkit.data.audio import music_hash
 
     path = Path(video_path)
     if not path.is_file():
@@ -78,9 +78,7 @@ def extract_features(
     fps, max_side, sample_rate = float(fps), int(max_side), int(sample_rate)
     reader_config = {"video": {"fps": fps, "max_side": max_side}, "audio": {"sample_rate": sample_rate}}
     content = file_hash(path)
-    # The music may come from a same-stem sibling file (the loader prefers it): its bytes key audio entries.
-    sibling = sibling_audio(path)
-    source_hash = {"video": content, "audio": f"{content}+{file_hash(sibling)}" if sibling else content}
+    source_hash = {"video": content, "audio": music_hash(path, content)}
     decoded: dict[str, Any] = {}
 
     def frames() -> Any:

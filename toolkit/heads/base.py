@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from toolkit.config.ranges import Range, check_ranges
 from toolkit.errors import UserError
+from toolkit.utils.ranges import Range, check_ranges
 
 BlockHook = Callable[[int, torch.Tensor, torch.Tensor, Any], torch.Tensor]
 

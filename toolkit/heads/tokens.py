@@ -14,8 +14,9 @@ from toolkit.heads.registry import register_head
 
 @register_head("tokens")
 class TokenHead(Head):
-    """Token-by-token sampling (top-k, temperature, classifier-free guidance) and the decoder's cross-entropy;
-    no parameters of its own. The default head."""
+    """The default head: codec tokens sampled one step at a time, trained by the decoder's cross-entropy.
+
+    Top-k and temperature sampling with classifier-free guidance; no parameters of its own."""
 
     def loss(self, model: Any, crop: MusicCrop) -> torch.Tensor:
         return self.backbone.decoder_forward(crop.codes, crop.memory, crop.mask).loss

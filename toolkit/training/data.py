@@ -177,11 +177,9 @@ def music_latents(video: Any, backbone: Any, cache: Any) -> torch.Tensor:
 
 
 def _music(video: Any, backbone: Any, cache: Any, kind: str) -> torch.Tensor:
-    from toolkit.data.audio import load_music, sibling_audio
-    from toolkit.data.cache import file_hash
+    from toolkit.data.audio import load_music, music_hash
 
-    sibling = sibling_audio(video)
-    content = file_hash(video) + (f"+{file_hash(sibling)}" if sibling else "")
+    content = music_hash(video)
     config = {"codec": codec_fingerprint(backbone), "sample_rate": backbone.sample_rate}
 
     def compute() -> dict[str, np.ndarray]:

@@ -2,8 +2,8 @@
 
 Logged: the flattened resolved config as params, trainable/total parameter counts, per-step metrics, the run
 folder as a tag (so `--run RUN_ID` finds the checkpoint locally) and the final checkpoint as an artifact.
-A resumed training run continues its MLflow run. The tracking URI is the sweeps' (`sqlite:///mlflow.db` in the
-working directory unless `$MLFLOW_TRACKING_URI` is set).
+A resumed training run continues its MLflow run. The store is the toolkit's one (`toolkit.utils.mlflow_store`:
+`sqlite:///mlflow.db` in the working directory unless `$MLFLOW_TRACKING_URI` is set), shared with sweeps.
 
 Per-step metrics reach MLflow only once a checkpoint holds their step, so that what MLflow holds always
 matches a checkpoint: a run killed between two checkpoints re-runs the steps after the last one when resumed,

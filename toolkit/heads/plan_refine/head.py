@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 
-from toolkit.config.ranges import Range
 from toolkit.errors import UserError
 from toolkit.heads.base import Head, MusicCrop
 from toolkit.heads.plan_refine.bottleneck import PlanBottleneck, parse_levels
@@ -26,6 +25,7 @@ from toolkit.heads.plan_refine.planner import planner_hidden, shifted_input
 from toolkit.heads.plan_refine.rite import RITE
 from toolkit.heads.plan_refine.sampling import sample_patches
 from toolkit.heads.registry import register_head
+from toolkit.utils.ranges import Range
 
 MAX_PATCH = 64
 
