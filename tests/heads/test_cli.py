@@ -41,7 +41,9 @@ def test_train_then_generate_patch_by_patch(tmp_path, monkeypatch, capsys):
     world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=5)
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.params["head.plan_refine.patch_size"] == "6"
-    assert int(run.data.params["params_plan_refine"]) > 0 and int(run.data.params["params_lora"]) > 0
+    params = {k: int(v) for k, v in run.data.params.items() if k.startswith("params_")}
+    assert params["params_plan_refine"] > 0 and params["params_lora"] > 0
+    assert params["params_trainable"] >= params["params_plan_refine"] + params["params_lora"]  # the head counts
     # the flow-matching loss of unit-scale latents starts near 2 (E|data - noise|² for unit variances)
     assert 0.5 < run.data.metrics["loss"] < 4
 

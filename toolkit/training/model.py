@@ -28,7 +28,7 @@ def attach_adapters(cfg: Any, backbone: Any) -> Any:
 
 def parameter_counts(attached: Any) -> dict[str, int]:
     """Trainable adapter parameters, the frozen backbone's, and their total (LoRA counted once)."""
-    adapters = {id(p): p for c in attached.conditioners.values() for p in c.parameters()}
+    adapters = {id(p): p for part in attached.parts.values() for p in part.parameters()}
     frozen = [p for p in attached.backbone.model.parameters() if id(p) not in adapters]
     trainable = sum(p.numel() for p in adapters.values())
     backbone = sum(p.numel() for p in frozen)
