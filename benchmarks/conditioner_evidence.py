@@ -190,12 +190,14 @@ def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
     import torch
 
     from toolkit.features.batch import drop_video
+    from toolkit.features.read import feature_kinds
     from toolkit.heads.base import MusicCrop
     from toolkit.training.data import ClipSet, load_clips
 
     backbone, keys = attached.backbone, attached.feature_keys
     clips = load_clips(items, backbone, cfg, keys)
-    crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys, backbone.max_frames)
+    crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys, backbone.max_frames,
+                    feature_kinds(cfg, keys))
     memory, mask = backbone.encode_text([""])
     gains = {}
     with torch.no_grad():
