@@ -28,10 +28,10 @@ ROWS = [
     ("bhs", "BHS (LORIS, 1 s bins)", "higher hits more ref. onsets"),
     ("bcs", "BCS (LORIS, 1 s bins)", "higher: fewer stray onsets"),
     ("tb_iou", "TB-IoU (±0.1 s, manifest cuts)", "higher is better aligned"),
-    ("tempo_acc", "tempo acc. (±10%, vs prompt)", "higher"),
+    ("tempo_acc", "tempo acc. (±8%, vs prompt)", "higher"),
     ("tempo_acc_octave", "tempo acc. octave-tolerant", "higher"),
     ("key_acc", "key acc. exact (vs prompt)", "higher"),
-    ("key_acc_loose", "key acc. loose (rel./par.)", "higher"),
+    ("key_acc_loose", "key score (MIREX weighted)", "higher"),
 ]
 
 
@@ -141,7 +141,8 @@ def _table(results, seconds, total, args, val_accuracy, command) -> str:
         "Each column evaluates a different 'generated' set against it, paired by file stem: the reference "
         "itself, the reference clips under shuffled names (right distribution, wrong partner), and white "
         "noise with each clip's length and loudness. Values are dataset means with 95% bootstrap intervals "
-        f"({args.bootstrap} resamples; set-level metrics 200, bias-corrected).",
+        f"({args.bootstrap} resamples; set-level metrics resample both sets: percentile intervals, except "
+        "FAD's, a basic bootstrap interval for the population FD, which accounts for FAD's upward bias).",
         "",
         "| metric | " + " | ".join(names) + " | reading |",
         "|---|" + "---|" * len(names) + "---|",

@@ -1,4 +1,4 @@
-"""BHS/BCS (LORIS convention), transition–beat IoU and tempo accuracy on constructed signals."""
+"""BHS/BCS (LORIS convention, 1 s and 0.2 s bins), transition–beat IoU and tempo accuracy on constructed signals."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from toolkit.metrics.rhythm import (
+    FINE_BIN_SECONDS,
+    LORIS_BIN_SECONDS,
     beat_hit_scores,
     estimate_tempo,
     loris_onsets,
@@ -23,7 +25,31 @@ def test_bhs_is_one_on_identical_click_tracks():
     onsets = loris_onsets(track, SR)
     assert len(onsets) >= 10
     assert beat_hit_scores(onsets, onsets, 6.0) == (1.0, 1.0)
-    assert beat_hit_scores(onsets, loris_onsets(track.copy(), SR), 6.0, resolution_hz=5.0) == (1.0, 1.0)
+    assert beat_hit_scores(onsets, loris_onsets(track.copy(), SR), 6.0, bin_seconds=0.2) == (1.0, 1.0)
+
+
+# 100 BPM clicks at 0.1 + 0.6k s sit mid-bin at both sizes (detected onsets come 10-35 ms late).
+_REF_CLICKS = 0.1 + 0.6 * np.arange(10)
+
+
+@pytest.mark.parametrize(
+    "generated,scores_1s,scores_02s",
+    [
+        # every click 0.2 s late: still inside the same 1 s bins, never inside the same 0.2 s bin
+        (_REF_CLICKS + 0.2, (1.0, 1.0), (0.0, 0.0)),
+        # every other click: 5 of the 6 one-second bins, 5 of the 10 fifth-second bins, none spurious
+        (_REF_CLICKS[::2], (5 / 6, 1.0), (0.5, 1.0)),
+        # the same clicks: perfect at both sizes
+        (_REF_CLICKS, (1.0, 1.0), (1.0, 1.0)),
+    ],
+)
+def test_bhs_bcs_known_answers_on_click_tracks_at_both_bin_sizes(generated, scores_1s, scores_02s):
+    ref = loris_onsets(clicks_at(list(_REF_CLICKS), seconds=6.0), SR)
+    gen = loris_onsets(clicks_at(list(generated), seconds=6.0), SR)
+    assert len(ref) == 10 and len(gen) == len(generated)
+    assert beat_hit_scores(ref, gen, 6.0) == pytest.approx(scores_1s)  # LORIS's 1 s bins are the default
+    assert beat_hit_scores(ref, gen, 6.0, bin_seconds=LORIS_BIN_SECONDS) == pytest.approx(scores_1s)
+    assert beat_hit_scores(ref, gen, 6.0, bin_seconds=FINE_BIN_SECONDS) == pytest.approx(scores_02s)
 
 
 def test_bhs_is_near_zero_on_disjoint_click_tracks():
@@ -45,7 +71,9 @@ def test_half_the_reference_beats_gives_bhs_one_half():
 
 def test_onset_grid_bins_by_resolution_and_truncates():
     assert onset_grid([0.1, 0.2, 1.5, 9.0], duration_s=3.0).tolist() == [True, True, False]
-    assert onset_grid([0.1, 0.3], duration_s=1.0, resolution_hz=5.0).tolist() == [1, 1, 0, 0, 0]
+    assert onset_grid([0.1, 0.3], duration_s=1.0, bin_seconds=0.2).tolist() == [1, 1, 0, 0, 0]
+    # 0.6 s starts bin 3 at 0.2 s bins (0.6 / 0.2 is 2.9999999999999996 in floating point; 0.6 · 5 is 3)
+    assert onset_grid([0.6], duration_s=1.0, bin_seconds=0.2).tolist() == [0, 0, 0, 1, 0]
 
 
 def test_empty_denominators_score_zero():
@@ -63,7 +91,41 @@ def test_octave_errors_count_only_in_the_octave_tolerant_variant():
     assert tempo_matches(estimate, 180, octave=True)
     assert tempo_accuracy([90.0, 100.0, 200.0], [180.0, 100.0, 100.0]) == pytest.approx(1 / 3)
     assert tempo_accuracy([90.0, 100.0, 200.0], [180.0, 100.0, 100.0], octave=True) == 1.0
-    assert not tempo_matches(111.0, 100.0) and tempo_matches(109.0, 100.0)
+
+
+def test_tempo_tolerance_is_mirex_eight_percent():
+    assert tempo_matches(107.9, 100.0) and tempo_matches(92.1, 100.0)
+    assert not tempo_matches(108.1, 100.0) and not tempo_matches(91.9, 100.0)
+    assert tempo_matches(109.0, 100.0, tolerance=0.1)  # the older ±10% stays selectable
+
+
+@pytest.mark.parametrize(
+    "estimate,hit",
+    [
+        (200.0, True),
+        (300.0, True),  # ×3: triple-meter confusions
+        (50.0, True),
+        (100 / 3, True),  # ×⅓
+        (321.0, True),  # 3× +7%: the tolerance scales with the factor
+        (327.0, False),  # 3× +9%
+        (100 / 3 * 1.07, True),
+        (100 / 3 * 1.09, False),
+        (150.0, False),  # ×1.5 is not an octave error
+        (400.0, False),
+        (25.0, False),
+    ],
+)
+def test_octave_tolerant_tempo_accepts_2_3_half_and_third(estimate, hit):
+    assert tempo_matches(estimate, 100.0, octave=True) is hit
+    assert tempo_matches(estimate, 100.0) is False
+
+
+def test_strict_tempo_agrees_with_mir_eval_detection(rng):
+    import mir_eval
+
+    for target, estimate in zip(rng.uniform(40, 200, 300), rng.uniform(30, 220, 300), strict=True):
+        mirex = mir_eval.tempo.detection(np.array([target, target]), 0.5, np.array([estimate, estimate]))[1]
+        assert tempo_matches(estimate, target) == mirex
 
 
 def test_transition_beat_iou_on_constructed_events():

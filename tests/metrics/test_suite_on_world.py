@@ -40,7 +40,8 @@ def test_suite_on_a_tiny_world(world, monkeypatch):
     config = EvalConfig(bootstrap_resamples=50)
     clips = world / "clips"
     from_manifest = evaluate_dirs(clips, clips, config=config, report=messages.append)
-    assert from_manifest["fad"] == pytest.approx(0.0, abs=1e-6) and from_manifest["kl"] == pytest.approx(0.0)
+    # audiocraft's KL adds 1e-6 to the generated side, so identical predictions score in [-n_classes·1e-6, 0].
+    assert from_manifest["fad"] == pytest.approx(0.0, abs=1e-6) and from_manifest["kl"] == pytest.approx(0.0, abs=1e-5)
     assert from_manifest["bhs"] == from_manifest["bcs"] == from_manifest["coverage"] == 1.0
     assert from_manifest["n_pairs"] == 12 and from_manifest["tb_iou_pairs"] == 12
     assert from_manifest["n_unmatched"] == from_manifest["n_unreadable"] == 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from scipy.special import softmax
 
 from toolkit.errors import UserError
 from toolkit.utils.build_lock import cached_dir
@@ -250,7 +251,13 @@ def _stratified_holdout(targets: np.ndarray, fraction: float, rng: np.random.Gen
 
 
 class PannsClassifier:
-    """PANNs CNN14 AudioSet tagger (527 classes, clip-wise outputs renormalised), via `panns_inference`."""
+    """PANNs CNN14 AudioSet tagger (527 classes) via `panns_inference`, read as audioldm_eval reads it.
+
+    `predict_proba` is softmax over the tagger's logits (the input of its final sigmoid), which is what
+    audioldm_eval's "KL" and IS use; `predict_logits` gives the logits themselves, for its "KL_Sigmoid"
+    (`toolkit.metrics.kl.kl_from_logits(..., activation="sigmoid")`). The sigmoid outputs are never
+    renormalised into a distribution: that matches neither of audioldm_eval's conventions.
+    """
 
     name = "panns-cnn14"
     sample_rate = 32000
@@ -260,10 +267,23 @@ class PannsClassifier:
 
         self._tagger = PannsEmbedding(weights).model
 
+    def predict_logits(self, audios: list[np.ndarray]) -> np.ndarray:
+        """(n_clips, 527) logits, read off the tagger's `fc_audioset` layer (panns_inference returns only
+        its sigmoid, whose inverse loses precision where the sigmoid saturates in float32)."""
+        model = getattr(self._tagger.model, "module", self._tagger.model)  # unwrap DataParallel
+        captured: list = []
+        hook = model.fc_audioset.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
+        try:
+            for audio in audios:
+                self._tagger.inference(np.asarray(audio, np.float32)[None, :])
+        finally:
+            hook.remove()
+        if len(captured) != len(audios):
+            raise RuntimeError(f"expected one fc_audioset call per clip, saw {len(captured)} for {len(audios)}")
+        return np.stack([c.cpu().double().numpy().reshape(-1) for c in captured])
+
     def predict_proba(self, audios: list[np.ndarray]) -> np.ndarray:
-        rows = [np.asarray(self._tagger.inference(np.asarray(a, np.float32)[None, :])[0]).ravel() for a in audios]
-        probs = np.clip(np.stack(rows), 1e-8, None)
-        return probs / probs.sum(axis=1, keepdims=True)
+        return softmax(self.predict_logits(audios), axis=1)
 
 
 def load_classifier(name: str, weights: str | Path | None = None, world: str | Path | None = None) -> AudioClassifier:

@@ -8,12 +8,15 @@ their weights from a local path the user supplies; without one they raise a `Use
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from toolkit.errors import UserError
 from toolkit.utils.weights import load_state_dict_file
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class EmbeddingModel(Protocol):
@@ -109,12 +112,17 @@ class PannsEmbedding:
 
 
 class VggishEmbedding:
-    """VGGish 128-d embeddings per 0.96 s frame (FAD's standard model) via the `torchvggish` package."""
+    """VGGish 128-d embeddings per 0.96 s frame (FAD's standard model) via the `torchvggish` package.
+
+    By default the final ReLU of torchvggish's `embeddings` head is removed, as fadtk and
+    `frechet_audio_distance` (`use_activation=False`, also what audioldm_eval uses) do, so FAD matches
+    theirs; `activation=True` keeps it (the raw torchvggish output, clipped at 0).
+    """
 
     name = "vggish"
     sample_rate = 16000
 
-    def __init__(self, weights: str | Path):
+    def __init__(self, weights: str | Path, activation: bool = False):
 
         path = _existing(weights, "vggish")
         vggish_cls = _optional_import("torchvggish.vggish", "VGGish", "vggish")
@@ -122,12 +130,25 @@ class VggishEmbedding:
         # its own downloaded parameters, so it is off (embeddings are the raw 128-d layer).
         self.model = vggish_cls(urls={}, pretrained=False, preprocess=True, postprocess=False).eval()
         self.model.load_state_dict(load_state_dict_file(path))
+        if not activation:
+            self.model.embeddings = without_final_relu(self.model.embeddings)
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         import torch
 
         with torch.no_grad():
             return self.model(np.asarray(audio, np.float32), self.sample_rate).reshape(-1, 128).numpy()
+
+
+def without_final_relu(head: nn.Sequential) -> nn.Sequential:
+    """`head` (a `torch.nn.Sequential`) without its last module, which must be a ReLU (parameter-free, so
+    the state dict is unchanged)."""
+    from torch import nn
+
+    layers = list(head.children())
+    if not layers or not isinstance(layers[-1], nn.ReLU):
+        raise ValueError(f"expected an embedding head ending in ReLU, got {layers[-1:] or 'an empty head'}")
+    return nn.Sequential(*layers[:-1])
 
 
 _WEIGHTED = {"clap": ClapEmbedding, "panns-cnn14": PannsEmbedding, "vggish": VggishEmbedding}

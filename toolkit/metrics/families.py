@@ -14,10 +14,10 @@ _FAMILIES = (
     ("bhs", rhythm.beat_hit_scores, "beat hit score: share of reference onsets matched by a generated onset"),
     ("bcs", rhythm.beat_hit_scores, "beat coverage score: share of generated onsets matched by a reference onset"),
     ("tb_iou", rhythm.transition_beat_iou, "IoU of video cuts and generated beats, matched within a tolerance"),
-    ("tempo_acc", rhythm.tempo_matches, "share of clips whose generated tempo is within tolerance of the target"),
-    ("tempo_acc_octave", rhythm.tempo_matches, "tempo accuracy counting half and double tempo as hits"),
+    ("tempo_acc", rhythm.tempo_matches, "share of clips whose generated tempo is within 8% (MIREX) of the target"),
+    ("tempo_acc_octave", rhythm.tempo_matches, "tempo accuracy counting ×2, ×3, ×½ and ×⅓ of the target tempo as hits"),
     ("key_acc", key.keys_match, "share of clips whose estimated key equals the target key"),
-    ("key_acc_loose", key.keys_match, "key accuracy also counting the relative and parallel keys"),
+    ("key_acc_loose", key.keys_match, "MIREX weighted key score: same 1, fifth 0.5, relative 0.3, parallel 0.2"),
     ("rtf", speed.summarise_timings, "real-time factor: seconds of generation per second of audio"),
 )
 

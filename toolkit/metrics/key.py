@@ -1,13 +1,16 @@
 """Musical key estimation (Krumhansl–Schmuckler on librosa chroma) and key accuracy.
 
-Exact accuracy needs tonic and mode to match; loose accuracy also accepts the relative key (C major ↔ A minor)
-and the parallel key (C major ↔ C minor), the two confusions a key finder makes on ambiguous material.
+Key accuracy is scored by default as MIREX's Audio Key Detection task scores it (`mir_eval.key.weighted_score`):
+same key 1.0, estimate a perfect fifth above the target (same mode) 0.5, relative key (C major ↔ A minor) 0.3,
+parallel key (C major ↔ C minor) 0.2, anything else 0. `scoring="exact"` needs tonic and mode to match;
+`scoring="loose"` is the toolkit's older variant that counts relative and parallel keys as fully right and a
+fifth as wrong (it matches no published number).
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -18,6 +21,8 @@ _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39,
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 _PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+KeyScoring = Literal["mirex", "exact", "loose"]
 
 
 class Key(NamedTuple):
@@ -65,7 +70,7 @@ def estimate_key(audio: np.ndarray, sample_rate: int) -> Key:
 
 
 def keys_match(estimate: Key, target: Key, loose: bool = False) -> bool:
-    """Exact match, or with `loose` also the relative and parallel keys."""
+    """Exact match, or with `loose` also the relative and parallel keys (the older, non-MIREX variant)."""
     if estimate == target:
         return True
     if not loose:
@@ -76,8 +81,19 @@ def keys_match(estimate: Key, target: Key, loose: bool = False) -> bool:
     return major.mode == "major" and minor.mode == "minor" and (major.tonic + 9) % 12 == minor.tonic
 
 
-def key_accuracy(estimates: list[Key], targets: list[Key], loose: bool = False) -> float:
-    """Fraction of estimates matching their targets (exactly, or loosely)."""
+def key_score(estimate: Key, target: Key, scoring: KeyScoring = "mirex") -> float:
+    """Score of one estimate against its target: MIREX weights by default, else 1.0 / 0.0 for a match."""
+    if scoring == "mirex":
+        import mir_eval
+
+        return float(mir_eval.key.weighted_score(str(target), str(estimate)))
+    if scoring in ("exact", "loose"):
+        return float(keys_match(estimate, target, loose=scoring == "loose"))
+    raise ValueError(f"unknown key scoring {scoring!r} (expected 'mirex', 'exact' or 'loose')")
+
+
+def key_accuracy(estimates: list[Key], targets: list[Key], scoring: KeyScoring = "mirex") -> float:
+    """Mean `key_score` of estimates against their targets (MIREX weighted by default)."""
     if len(estimates) != len(targets) or not targets:
         raise ValueError("need equally many (and at least one) estimates and targets")
-    return float(np.mean([keys_match(e, t, loose) for e, t in zip(estimates, targets, strict=True)]))
+    return float(np.mean([key_score(e, t, scoring) for e, t in zip(estimates, targets, strict=True)]))

@@ -38,7 +38,7 @@ class SuiteOptions:
     k: int = 5  # nearest neighbours for density / coverage
     beat_resolution_hz: float = 1.0  # LORIS bins onsets per second; 5.0 is a common finer variant
     tb_tolerance_s: float = 0.1  # transition–beat match window (±)
-    tempo_tolerance: float = 0.1  # relative tempo error counted as correct
+    tempo_tolerance: float = 0.08  # relative tempo error counted as correct (MIREX: 8%)
     bootstrap_resamples: int = 1000
     confidence: float = 0.95
     seed: int = 0

@@ -228,9 +228,20 @@ class _CiMaker:
         self, n: int, statistic: Callable[[np.ndarray], float], bounds: tuple[float, float] = (0.0, np.inf)
     ) -> list[float]:
         c = self.config
-        # Set-level statistics are recomputed per resample, so they get fewer resamples than means do.
-        resamples = min(c.bootstrap_resamples, 200)
-        return list(bootstrap.bootstrap_statistic_ci(n, statistic, c.confidence, resamples, c.seed, bounds))
+        return list(bootstrap.bootstrap_statistic_ci(n, statistic, c.confidence, c.bootstrap_resamples, c.seed, bounds))
+
+    def paired_sets(
+        self, n: int, statistic: Callable[[np.ndarray, np.ndarray], float], bounds: tuple[float, float]
+    ) -> list[float]:
+        c = self.config
+        # Both sets are resampled; a pair (the reference and generated clip of one video) is the unit drawn.
+        return list(
+            bootstrap.bootstrap_sets_ci([n, n], statistic, c.confidence, c.bootstrap_resamples, c.seed, bounds, True)
+        )
+
+    def fad(self, ref_windows: list[np.ndarray], gen_windows: list[np.ndarray]) -> list[float]:
+        c = self.config
+        return list(fad.fad_ci(ref_windows, gen_windows, c.confidence, c.bootstrap_resamples, c.seed, paired=True))
 
 
 def _distribution_metrics(pairs, config, cache, out, models, ci, report) -> None:
@@ -246,7 +257,7 @@ def _distribution_metrics(pairs, config, cache, out, models, ci, report) -> None
     everyone = np.arange(len(pairs))
     try:
         out["fad"] = fad_of(everyone)
-        out["fad_ci"] = ci.statistic(len(pairs), fad_of)
+        out["fad_ci"] = ci.fad(ref_windows, gen_windows)  # interval for the population FD (bias-corrected)
         models["fad"] = model.name
     except ValueError as err:
         report(f"fad: skipped ({err})")
@@ -257,16 +268,12 @@ def _distribution_metrics(pairs, config, cache, out, models, ci, report) -> None
         report(f"density, coverage: skipped (need more than k={config.k} pairs, got {len(pairs)})")
         return
 
-    def dc_of(idx: np.ndarray, name: str) -> float:
-        # The reference manifold stays fixed (resampling it would put duplicates at distance 0 and shrink
-        # every ball to nothing); only the generated set is resampled.
-        return prdc.density_coverage(ref_clips, gen_clips[idx], config.k)[name]
-
+    resampled = prdc.DensityCoverageResampler(ref_clips, gen_clips, config.k)
     values = prdc.density_coverage(ref_clips, gen_clips, config.k)
     for name in ("density", "coverage"):
         out[name] = values[name]
         bounds = (0.0, 1.0) if name == "coverage" else (0.0, np.inf)
-        out[f"{name}_ci"] = ci.statistic(len(pairs), lambda idx, name=name: dc_of(idx, name), bounds)
+        out[f"{name}_ci"] = ci.paired_sets(len(pairs), lambda r, g, name=name: resampled(r, g)[name], bounds)
         models[name] = model.name
 
 
@@ -282,9 +289,10 @@ def _classifier_metrics(pairs, config, cache, out, models, ci, classifier_world,
     p_gen = classifier.predict_proba([cache.get(p.generated, classifier.sample_rate) for p in pairs])
     per_pair = kl.pairwise_kl(p_ref, p_gen)
     out["kl"], out["kl_ci"] = float(per_pair.mean()), ci.mean(per_pair)
-    out["is"] = kl.inception_score(p_gen)
+    # One split: the suite's sets are tens of clips, and 10 splits would cap IS at n/10 (1 at n = 10).
+    out["is"] = kl.inception_score(p_gen, splits=1)
     bounds = (1.0, float(p_gen.shape[1]))
-    out["is_ci"] = ci.statistic(len(pairs), lambda idx: kl.inception_score(p_gen[idx]), bounds)
+    out["is_ci"] = ci.statistic(len(pairs), lambda idx: kl.inception_score(p_gen[idx], splits=1), bounds)
     models["kl"] = models["is"] = classifier.name
 
 
@@ -294,7 +302,7 @@ def _rhythm_metrics(pairs, ref, gen, config, notes, out, ci, report) -> None:
     for r, g in zip(ref, gen, strict=True):
         duration = min(r.size, g.size) / sr
         bhs, bcs = rhythm.beat_hit_scores(
-            rhythm.loris_onsets(r, sr), rhythm.loris_onsets(g, sr), duration, config.beat_resolution_hz
+            rhythm.loris_onsets(r, sr), rhythm.loris_onsets(g, sr), duration, 1.0 / config.beat_resolution_hz
         )
         hits.append(bhs)
         covers.append(bcs)
@@ -325,7 +333,7 @@ def _attribute_metrics(pairs, ref, gen, config, notes, out, ci) -> None:
         target_key = key.parse_key(target["key"], target.get("mode")) if "key" in target else key.estimate_key(r, sr)
         gen_key = key.estimate_key(g, sr)
         key_hits.append(key.keys_match(gen_key, target_key))
-        loose_hits.append(key.keys_match(gen_key, target_key, loose=True))
+        loose_hits.append(key.key_score(gen_key, target_key))  # MIREX weighted score (fifth 0.5, relative 0.3)
     for name, hits in (
         ("tempo_acc", tempo_hits),
         ("tempo_acc_octave", octave_hits),
