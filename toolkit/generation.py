@@ -77,7 +77,7 @@ def generate_music(
     """Music `(B, round(seconds·sample_rate))` for each prompt (an empty prompt means unconditional).
 
     `attached`: trained adapters and head on `backbone` (None: the frozen backbone's own token sampler);
-    `features`: the videos' batched features (`collate_features`) at `fps`, one row per prompt, holding the
+    `features`: the videos' batched features (`features.read.video_inputs`) at `fps`, one row per prompt, holding the
     conditioners' inputs."""
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")

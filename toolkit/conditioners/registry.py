@@ -47,16 +47,13 @@ def check_spec(spec: Mapping[str, Any], where: str) -> None:
     except UserError as err:
         raise UserError(f"{where}: {err}") from None
     kwargs = {k: v for k, v in spec.items() if k != "name"}
-    _bind(cls, None, kwargs, where)
+    bind_kwargs(cls, kwargs, where)
     cls.check_config(kwargs, where)
 
 
 def build_conditioner(name: str, backbone: Any, **kwargs: Any) -> Conditioner:
     """Build (not attach) the conditioner registered as `name`; unknown or mistyped kwargs → `UserError`."""
     cls = conditioner_class(name)
-    _bind(cls, backbone, kwargs, f"conditioners.{name}")
+    bind_kwargs(cls, kwargs, f"conditioners.{name}")
     return cls(backbone, **kwargs)
 
-
-def _bind(cls: type[Conditioner], backbone: Any, kwargs: Mapping[str, Any], where: str) -> None:
-    bind_kwargs(cls, kwargs, where)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ import numpy as np
 
 from toolkit.errors import UserError
 from toolkit.features.kinds import Feature
+from toolkit.utils.kwargs import unknown_kwarg
 from toolkit.utils.ranges import Range, check_ranges
 from toolkit.utils.registry import Registry
 
@@ -84,13 +84,11 @@ def check_extractor(name: str, kwargs: Mapping[str, Any], where: str) -> type[Ex
     that they pass its rules (`Extractor.check_config`). Errors name the key: `where.key` (`where` is e.g.
     `features.extractors.clip`)."""
     cls = extractor_class(name)
-    parameters = inspect.signature(cls).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        for key in kwargs:
-            if key not in parameters:
-                close = difflib.get_close_matches(str(key), parameters, n=1)
-                hint = f" — did you mean {close[0]}?" if close else f" (options: {', '.join(parameters) or 'none'})"
-                raise UserError(f"{where}.{key}: the {name} extractor has no option {key!r}{hint}")
+    unknown = unknown_kwarg(cls, kwargs, leading=0)
+    if unknown is not None:
+        key, close, accepted = unknown
+        hint = f" — did you mean {close}?" if close else f" (options: {', '.join(accepted) or 'none'})"
+        raise UserError(f"{where}.{key}: the {name} extractor has no option {key!r}{hint}")
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as e:  # e.g. a required argument left out

@@ -44,6 +44,7 @@ class Head(nn.Module):
     name: ClassVar[str]
     music: ClassVar[tuple[str, ...]] = ("codes",)  # per-clip music data it trains on: "codes", "latents"
     ranges: ClassVar[dict[str, Range]] = {}
+    supports_block_hooks: ClassVar[bool] = False  # diffusion heads: conditioners may hook their blocks
 
     @classmethod
     def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
@@ -85,8 +86,6 @@ class Head(nn.Module):
             raise UserError(f"head {self.name!r} has no diffusion blocks to hook (use a diffusion head)")
         self.block_hooks.append(hook)
         return _Handle(self.block_hooks, hook)
-
-    supports_block_hooks: ClassVar[bool] = False
 
 
 class _Handle:

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolkit.backbone import loader
+from toolkit.errors import UserError
+
 
 def load_backbone(name: str = "micro", device: str = "cpu", **micro_options: Any) -> Any:
     """A frozen `Backbone` by name: `micro` builds (first time) or loads the cached micro backbone, with
     `micro_options` for `build_micro_backbone` (e.g. `seed=1`); any other name is loaded by
     `toolkit.backbone.loader.load_backbone`."""
-    from toolkit.backbone import loader
-
     if name != "micro":
         if micro_options:
-            from toolkit.errors import UserError
-
             raise UserError(f"backbone {name!r}: options {sorted(micro_options)} apply only to 'micro'")
         return loader.load_backbone(name, device)
-    from toolkit.micro.pretrain import build_micro_backbone
+    from toolkit.micro.pretrain import build_micro_backbone  # deferred: `import toolkit.micro` stays light
 
     return loader.open_backbone(build_micro_backbone(**micro_options), device)
 

@@ -56,6 +56,7 @@ class Loop:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: self.lr_factor(step))
         self.stage: Stage | None = None
         self.total_steps = stages[-1].end if stages else 1
+        self.loss_weights = {str(k): float(v) for k, v in dict(train_cfg.loss_weights or {}).items()}
 
     # --- schedule and stages -----------------------------------------------------------------------------
     def lr_factor(self, step: int) -> float:
@@ -91,15 +92,6 @@ class Loop:
         latents = None if batch.latents is None else batch.latents.to(device)
         crop = MusicCrop(batch.codes.to(device), memory, mask, latents)
         return self.attached.losses(crop, batch.features)
-
-    def loss(self, batch: Batch) -> torch.Tensor:
-        """The objective: the head's loss plus the weighted auxiliary losses (`train.loss_weights`)."""
-        return weighted_total(self.losses(batch), self.loss_weights)
-
-    @property
-    def loss_weights(self) -> dict[str, float]:
-        weights = getattr(self.cfg, "loss_weights", None) or {}
-        return {str(k): float(v) for k, v in dict(weights).items()}
 
     def train_step(self, step: int) -> dict[str, float]:
         """One optimiser step at `step` (0-based); returns its loss, gradient norm and learning rate."""
