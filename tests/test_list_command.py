@@ -40,9 +40,9 @@ def test_list_one_kind(capsys):
 def test_list_shows_a_plugin_made_visible_from_a_folder(tmp_path):
     """The entry point comes from a `*.dist-info` folder on PYTHONPATH, never from installing anything."""
     (tmp_path / "v2m_test_list_plugin.py").write_text(
-        "from toolkit.metrics.registry import register_metric\n\n"
-        "@register_metric('test-plugin-metric')\n"
-        "def score(reference, generated):\n"
+        "from toolkit.metrics.registry import Metric, register_metric\n\n"
+        "@register_metric('test_plugin_metric')\n"
+        "class Score(Metric):\n"
         "    '''A metric from a plugin.'''\n"
     )
     info = tmp_path / "v2m_test_list_plugin-0.1.dist-info"
@@ -53,7 +53,7 @@ def test_list_shows_a_plugin_made_visible_from_a_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "toolkit.cli", "list", "metrics"], capture_output=True, text=True,
                             cwd=REPO, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "test-plugin-metric" in result.stdout and "A metric from a plugin." in result.stdout
+    assert "test_plugin_metric" in result.stdout and "A metric from a plugin." in result.stdout
 
 
 def test_a_command_module_that_fails_to_import_is_not_skipped(monkeypatch):

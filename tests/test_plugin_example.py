@@ -22,6 +22,7 @@ from toolkit.conditioners.registry import CONDITIONERS
 from toolkit.features.batch import FeatureBatch, TargetAtGeneration
 from toolkit.features.kinds import FRAMES, Feature
 from toolkit.features.registry import EXTRACTORS
+from toolkit.metrics.options import SuiteOptions
 from toolkit.metrics.registry import METRICS
 
 from .conftest import train_on_tiny_world
@@ -149,9 +150,37 @@ def test_the_extractors_and_the_metric(plugin):
     audio = np.sin(2 * np.pi * 100 * t) * np.repeat([0.01, 0.1, 1.0, 0.1], rate // 4)  # 0.25 s per level
     rms = get_extractor("loudness", frame_rate=fps)((audio, rate))["rms"]
     assert rms.shape == (9,) and rms[5] > rms[3] > rms[1]  # frame k is centred on k / fps seconds
-    corr = get_metric("loudness_motion_corr")
+    from v2m_motion_loudness.metric import loudness_motion_correlation as corr
+
     assert corr(audio, rate, rms, fps) == pytest.approx(1.0)
     assert corr(audio, rate, -rms, fps) == pytest.approx(-1.0)
+    metric = get_metric("loudness_motion_corr")()
+    assert metric.needs == ("generated", "video") and metric.names(SuiteOptions()) == ["loudness_motion_corr[8fps]"]
+
+
+def test_the_suite_computes_the_plugin_metric_from_the_videos(plugin, tmp_path):
+    """The suite reads the registry, so `toolkit evaluate --videos` scores a plugin's metric like a built-in."""
+    import soundfile as sf
+
+    from toolkit.data.mp4 import write_mp4
+    from toolkit.metrics.suite import evaluate_dirs
+
+    ref, gen, videos = (tmp_path / d for d in ("ref", "gen", "videos"))
+    for folder in (ref, gen, videos):
+        folder.mkdir()
+    rate = 16000
+    for i in range(3):
+        frames = np.zeros((16, 16, 16, 3), np.uint8)
+        frames[8 + i:] = 255  # a cut from black to white
+        write_mp4(videos / f"v{i}.mp4", frames, 8.0)
+        wave = np.sin(2 * np.pi * 220 * np.arange(2 * rate) / rate).astype(np.float32) * 0.3
+        wave[rate + i * rate // 8:] *= 0.01  # quieter after the cut
+        sf.write(ref / f"v{i}.wav", wave, rate)
+        sf.write(gen / f"v{i}.wav", wave, rate)
+    result = evaluate_dirs(gen, ref, videos, SuiteOptions(bootstrap_resamples=20), report=lambda m: None)
+    entry = result["metrics"]["loudness_motion_corr[8fps]"]
+    assert entry["n"] == 3 and entry["key"] == "loudness_motion_corr.8fps"
+    assert set(result["per_clip"]["loudness_motion_corr[8fps]"]) == {"v0", "v1", "v2"}
 
 
 EXPERIMENT = """

@@ -126,7 +126,7 @@ def _sweep(folder: Path, objective: str, params: str = "{seed: 'choice(0, 1)'}")
 def test_sweep_objective_naming_no_metric_exits_2(no_builds, capsys):
     path = _sweep(no_builds, "{metrics: [fadd], directions: [minimize]}")
     line = _exits_2(capsys, ["sweep", str(path)], "objective.metrics: trial 'train-evaluate' reports no metric")
-    assert "did you mean fad?" in line
+    assert "did you mean fad[mel-stats]?" in line
 
 
 def test_sweep_param_out_of_range_exits_2(no_builds, capsys):

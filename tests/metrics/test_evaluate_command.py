@@ -61,31 +61,41 @@ def folders(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_evaluate_writes_flat_json_and_reports_problems(folders, tmp_path, capsys):
+def test_evaluate_names_each_number_with_its_convention_and_reports_problems(folders, tmp_path, capsys):
     ref, gen = folders
     out = tmp_path / "metrics.json"
     code = main(["evaluate", "--generated", str(gen), "--reference", str(ref), "--out", str(out), "--bootstrap", "50"])
     assert code == 0
-    metrics = json.loads(out.read_text())
-    for name in ("fad", "kl", "is", "density", "coverage", "bhs", "bcs", "tb_iou", "tempo_acc", "key_acc", "rtf"):
-        assert isinstance(metrics[name], float), name
-        lo, hi = metrics[f"{name}_ci"]
-        assert lo <= hi, name
-    assert metrics["embeddings"] == {
-        "fad": "mel-stats",
-        "density": "mel-stats",
-        "coverage": "mel-stats",
-        "kl": "micro-style-cnn",
-        "is": "micro-style-cnn",
-    }
-    assert metrics["n_pairs"] == 6 and metrics["n_unmatched"] == 2 and metrics["n_unreadable"] == 1
-    assert metrics["rtf"] == pytest.approx(0.1)
-    assert metrics["fad"] > 0 and metrics["kl"] > 0  # generated clips are the reference shifted by one
-    assert metrics["attribute_targets"].endswith("manifest.jsonl")
+    result = json.loads(out.read_text())
+    metrics = result["metrics"]
+    expected = {"fad[mel-stats]": "fad.mel-stats", "kl[micro-style-cnn]": "kl.micro-style-cnn",
+                "is[micro-style-cnn]": "is.micro-style-cnn", "density[mel-stats,k5]": "density.mel-stats:k5",
+                "coverage[mel-stats,k5]": "coverage.mel-stats:k5", "bhs[1s]": "bhs.1s", "bhs[0.2s]": "bhs.0.2s",
+                "bcs[1s]": "bcs.1s", "tb_iou[0.1s]": "tb_iou.0.1s", "tempo_acc[8%]": "tempo_acc.8pct",
+                "key_acc": "key_acc", "key_score[mirex]": "key_score.mirex", "rtf": "rtf", "fad_inf[mel-stats]":
+                "fad_inf.mel-stats"}
+    for name, key in expected.items():
+        assert metrics[name]["key"] == key, name
+    # Wilson for the 0/1 rates: never zero width, inside [0, 1], around the rate
+    for name in ("tempo_acc[8%]", "key_acc"):
+        entry = metrics[name]
+        assert "Wilson" in entry["interval"] and 0 <= entry["low"] < entry["high"] <= 1, name
+        assert entry["low"] <= entry["value"] <= entry["high"], name
+    per_clip = result["per_clip"]["bhs[0.2s]"]
+    assert sorted(per_clip) == [f"c{i}" for i in range(6)]
+    assert metrics["bhs[0.2s]"]["value"] == pytest.approx(np.mean(list(per_clip.values())))
+    assert metrics["fad[mel-stats]"]["scope"] == "set" and "population FD" in metrics["fad[mel-stats]"]["interval"]
+    assert "2 x dims" in metrics["fad[mel-stats]"]["interval"]  # 6 clips of 2 s: far fewer windows than dims
+    assert result["n_pairs"] == 6 and result["n_unmatched"] == 2 and result["n_unreadable"] == 1
+    assert metrics["rtf"]["value"] == pytest.approx(0.1)
+    assert metrics["fad[mel-stats]"]["value"] > 0 and metrics["kl[micro-style-cnn]"]["value"] > 0
+    assert result["sources"]["targets"].endswith("manifest.jsonl")
+    assert result["skipped"]["clap_score[clap]"].startswith("needs local CLAP weights")
     err = capsys.readouterr().err
     assert "orphan.wav: no reference file with stem 'orphan'" in err
     assert "c7.wav: no generated file" not in err  # c7 matched but is corrupt:
     assert "c7.wav: unreadable" in err
+    assert "imagebind_score[imagebind]: skipped (needs the videos (--videos DIR))" in err
 
 
 def test_no_pairs_exits_2(tmp_path, capsys):

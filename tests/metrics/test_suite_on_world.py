@@ -39,14 +39,16 @@ def test_suite_on_a_tiny_world(world, monkeypatch):
     messages: list[str] = []
     config = EvalConfig(bootstrap_resamples=50)
     clips = world / "clips"
-    from_manifest = evaluate_dirs(clips, clips, config=config, report=messages.append)
+    result = evaluate_dirs(clips, clips, options=config, report=messages.append)
+    value = {name: entry["value"] for name, entry in result["metrics"].items()}
     # audiocraft's KL adds 1e-6 to the generated side, so identical predictions score in [-n_classes·1e-6, 0].
-    assert from_manifest["fad"] == pytest.approx(0.0, abs=1e-6) and from_manifest["kl"] == pytest.approx(0.0, abs=1e-5)
-    assert from_manifest["bhs"] == from_manifest["bcs"] == from_manifest["coverage"] == 1.0
-    assert from_manifest["n_pairs"] == 12 and from_manifest["tb_iou_pairs"] == 12
-    assert from_manifest["n_unmatched"] == from_manifest["n_unreadable"] == 0
-    assert from_manifest["attribute_targets"].endswith("prompts.jsonl")
-    assert from_manifest["embeddings"]["kl"] == "micro-style-cnn"
+    assert value["fad[mel-stats]"] == pytest.approx(0.0, abs=1e-6)
+    assert value["kl[micro-style-cnn]"] == pytest.approx(0.0, abs=1e-5)
+    assert value["bhs[1s]"] == value["bcs[1s]"] == value["bhs[0.2s]"] == value["coverage[mel-stats,k5]"] == 1.0
+    assert value["style_acc[micro-style-cnn]"] >= 0.75  # the world's own music, in its true styles
+    assert result["n_pairs"] == 12 and result["metrics"]["tb_iou[0.1s]"]["n"] == 12
+    assert result["n_unmatched"] == result["n_unreadable"] == 0
+    assert result["sources"]["targets"].endswith("prompts.jsonl")
     assert any(m.startswith("rtf: skipped") for m in messages)
 
 

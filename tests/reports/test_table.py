@@ -1,4 +1,5 @@
-"""Report math and writers on constructed numbers: t-intervals, best per direction, md/csv/tex, plots."""
+"""Report math and writers on constructed numbers: t-intervals, intervals over clips with seeds pooled, paired
+differences to a baseline row, best per direction, md/csv/tex, plots."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from toolkit.metrics.bootstrap import bootstrap_mean_ci
+from toolkit.metrics.wilson import wilson_interval
 from toolkit.reports.plots import metric_plots, pareto_front, pareto_plot
 from toolkit.reports.runs import RunRecord
 from toolkit.reports.table import Cell, build_table, format_cell, t_interval
@@ -83,7 +87,7 @@ def test_writers_carry_rows_marks_and_the_command(records: list[RunRecord], tmp_
                         {"fad": "minimize", "rtf": "minimize"}, "toolkit report sweeps/patch.yaml")
     markdown = to_markdown(table)
     assert "Regenerate: `toolkit report sweeps/patch.yaml`" in markdown
-    assert "| head.plan_refine.patch_size | n | fad ↓ | rtf ↓ |" in markdown
+    assert "| head.plan_refine.patch_size | n | fad ↓ | rtf ↓ |" in markdown  # names as the sweep gives them
     assert "| 2 | 3 | 3.20 ± 0.50 | **0.1 ± 0** † |" in markdown
     assert "| 16 | 3 | **1.5 ± 1.2** | 0.520 ± 0.050 |" in markdown
     lines = to_csv(table).splitlines()
@@ -91,6 +95,10 @@ def test_writers_carry_rows_marks_and_the_command(records: list[RunRecord], tmp_
     rows = list(csv.DictReader(lines[1:]))
     assert [r["fad_best"] for r in rows] == ["false", "false", "true"]
     assert float(rows[0]["fad_mean"]) == pytest.approx(3.2) and rows[0]["fad_n"] == "3"
+    half = T_975[2] * 0.2 / math.sqrt(3)
+    assert float(rows[0]["fad_lo"]) == pytest.approx(3.2 - half)
+    assert float(rows[0]["fad_hi"]) == pytest.approx(3.2 + half)
+    assert rows[0]["fad_over"] == "seeds" and "fad_delta" not in rows[0]  # no baseline: no paired columns
     tex = to_latex(table)
     assert tex.startswith("% regenerate: toolkit report sweeps/patch.yaml")
     assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
@@ -140,7 +148,100 @@ def test_the_header_counts_only_complete_trials(records: list[RunRecord], monkey
     monkeypatch.chdir(tmp_path)
     spec = SimpleNamespace(name="patch", group_by=("head.plan_refine.patch_size",), report_metrics=("fad",),
                            report_directions={"fad": "minimize"}, path=tmp_path / "patch.yaml", trial="train-evaluate",
-                           experiment=tmp_path / "micro.yaml")
+                           experiment=tmp_path / "micro.yaml", baseline=None)
     note = sweep_report.sweep_table(spec).notes[-1]
     assert note.startswith("3 configuration(s) from 9 finished trial run(s) of MLflow experiment `patch` "
                            "(2 pruned or failed, not in the table);")
+
+
+# --- per-clip values: intervals over clips, paired differences ------------------------------------------------
+CLIP_IDS = [f"c{i}" for i in range(12)]
+
+
+def _clip_record(trial: int, arm: str, seed: int, per_clip: dict[str, float], metric: str = "bhs[0.2s]") -> RunRecord:
+    record = _record(trial, {"arm": arm, "seed": seed}, {"bhs.0.2s": float(np.mean(list(per_clip.values())))})
+    record.per_clip = {metric: per_clip}
+    return record
+
+
+@pytest.fixture
+def paired_records() -> list[RunRecord]:
+    """Arms on the same 12 clips, two seeds: `better` is `base` + 0.05 on every clip (plus seed noise that
+    cancels); `same` is `base` with its seeds' noise; clip difficulty spreads 0.1–0.9, far above 0.05."""
+    rng = np.random.default_rng(0)
+    difficulty = dict(zip(CLIP_IDS, np.linspace(0.1, 0.9, 12), strict=True))
+    rows, n = [], 0
+    for seed in (0, 1):
+        noise = {c: float(rng.normal(0, 0.01)) for c in CLIP_IDS}
+        for arm, shift in (("base", 0.0), ("better", 0.05), ("same", 0.0)):
+            values = {c: difficulty[c] + shift + noise[c] * (1 if arm != "same" else -1) for c in CLIP_IDS}
+            rows.append(_clip_record(n, arm, seed, values))
+            n += 1
+    return rows
+
+
+def test_cells_resample_clips_with_seeds_pooled_inside(paired_records) -> None:
+    table = build_table(paired_records, "p", ("arm",), ("bhs[0.2s]",), {"bhs[0.2s]": "maximize"}, "cmd")
+    cell = table.rows[0].cells["bhs[0.2s]"]  # base
+    members = [r for r in paired_records if r.params["arm"] == "base"]
+    clip_means = [np.mean([r.per_clip["bhs[0.2s]"][c] for r in members]) for c in sorted(CLIP_IDS)]
+    low, high = bootstrap_mean_ci(np.array(clip_means), 0.95, 1000)
+    assert cell.over == "clips" and cell.n_clips == 12 and cell.n == 2
+    assert cell.mean == pytest.approx(np.mean(clip_means))
+    assert (cell.low, cell.high) == pytest.approx((low, high))
+    assert format_cell(cell).startswith(f"{cell.mean:.2f} [")
+
+
+def test_paired_differences_find_a_shift_the_unpaired_intervals_hide(paired_records) -> None:
+    table = build_table(paired_records, "p", ("arm",), ("bhs[0.2s]",), {"bhs[0.2s]": "maximize"}, "cmd",
+                        baseline={"arm": "base"})
+    rows = {row.values[0]: row for row in table.rows}
+    base, better, same = rows["base"], rows["better"], rows["same"]
+    # unpaired: the two intervals overlap (clip difficulty dominates) ...
+    assert better.cells["bhs[0.2s]"].low < base.cells["bhs[0.2s]"].high
+    # ... paired: the difference is 0.05 on every clip up to seed noise, and its interval excludes zero
+    delta = better.deltas["bhs[0.2s]"]
+    assert delta.mean == pytest.approx(0.05, abs=0.01) and delta.excludes_zero and delta.n_clips == 12
+    assert not same.deltas["bhs[0.2s]"].excludes_zero and base.deltas == {}
+    markdown = to_markdown(table)
+    assert "| base (baseline) |" in markdown and "## Paired differences to the baseline" in markdown
+    assert "differs from the baseline for better." in markdown
+    rows_csv = list(csv.DictReader(to_csv(table).splitlines()[1:]))
+    assert [r["baseline"] for r in rows_csv] == ["true", "false", "false"]
+    assert rows_csv[0]["bhs[0.2s]_delta"] == "" and float(rows_csv[1]["bhs[0.2s]_delta"]) == pytest.approx(delta.mean)
+    assert float(rows_csv[1]["bhs[0.2s]_delta_lo"]) > 0
+    assert r"$\Delta$ bhs[0.2s]" in to_latex(table)
+
+
+def test_nothing_separates_is_said_in_words(paired_records) -> None:
+    same_only = [r for r in paired_records if r.params["arm"] != "better"]
+    table = build_table(same_only, "p", ("arm",), ("bhs[0.2s]",), {"bhs[0.2s]": "maximize"}, "cmd",
+                        baseline={"arm": "base"})
+    assert "no row's difference from the baseline excludes zero" in to_markdown(table)
+
+
+def test_a_baseline_without_trials_yet_leaves_the_table_unpaired_and_says_so(paired_records) -> None:
+    table = build_table(paired_records, "p", ("arm",), ("bhs[0.2s]",), {"bhs[0.2s]": "maximize"}, "cmd",
+                        baseline={"arm": "nope"})
+    assert not table.paired and all(row.deltas == {} for row in table.rows)
+    assert table.notes == ["The baseline row arm=nope has no completed trial (yet), so no row is paired with it."]
+    assert "Paired differences" not in to_markdown(table)
+
+
+def test_binary_rates_pooled_over_seeds_get_a_wilson_interval() -> None:
+    records = [_record(s, {"arm": "a", "seed": s}, {"tempo_acc.8pct": 1.0}) for s in (0, 1)]
+    for r in records:
+        r.per_clip = {"tempo_acc[8%]": {c: 1.0 for c in CLIP_IDS}}
+    cell = build_table(records, "p", ("arm",), ("tempo_acc[8%]",), {"tempo_acc[8%]": "maximize"}, "cmd").rows[0].cells[
+        "tempo_acc[8%]"]
+    assert cell.mean == 1.0 and cell.high == pytest.approx(1.0)
+    assert cell.low == pytest.approx(wilson_interval(12, 12)[0])  # 12/12 is not [1, 1]
+
+
+def test_set_metrics_fall_back_to_seeds_and_are_not_paired(paired_records) -> None:
+    for r in paired_records:
+        r.metrics["fad.mel-stats"] = 1.0 + r.trial * 0.1
+    table = build_table(paired_records, "p", ("arm",), ("fad[mel-stats]",), {"fad[mel-stats]": "minimize"}, "cmd",
+                        baseline={"arm": "base"})
+    assert all(row.cells["fad[mel-stats]"].over == "seeds" for row in table.rows)
+    assert all(row.deltas.get("fad[mel-stats]") is None for row in table.rows)

@@ -79,7 +79,7 @@ def test_reports_have_one_row_per_configuration_and_the_command(finished_sweep: 
     rows = list(csv.DictReader(lines[1:]))
     assert [(r["backbone.guidance"], r["n_trials"], r["demo_quality_best"]) for r in rows] == [
         ("1.0", "1", "false"), ("3.0", "1", "true")]
-    assert rows[0]["demo_quality_ci95"] == ""  # n = 1: no interval
+    assert rows[0]["demo_quality_lo"] == rows[0]["demo_quality_hi"] == ""  # n = 1: no interval
     tex = (reports / "two.tex").read_text()
     assert tex.startswith("% regenerate: toolkit report sweep.yaml")
     assert r"\toprule" in tex and r"\textbf{0 (n=1)}" in tex

@@ -41,8 +41,21 @@ def test_a_valid_sweep_file(folder: Path) -> None:
     assert spec.fixed == {"backbone.top_k": 50}
     assert spec.study.n_trials == spec.grid_size == 6  # a grid defaults to (and is capped at) its size
     assert spec.overrides({"seed": 1}) == ["backbone.top_k=50", "seed=1"]
-    assert spec.report_directions == {"fad": "minimize", "kl": "minimize", "demo_score": "maximize"}
+    # old plain names are aliases: each is its metric at the experiment's convention
+    assert spec.metrics == ("fad[mel-stats]", "rtf")
+    assert spec.report_directions == {"fad[mel-stats]": "minimize", "kl[micro-style-cnn]": "minimize",
+                                      "demo_score": "maximize"}
     assert load_sweep(folder / "sweep.yaml", n_trials=2).study.n_trials == 2
+
+
+def test_names_resolve_to_the_experiment_s_conventions_and_a_baseline_row_is_read(folder: Path) -> None:
+    text = sweep_text("named", {"backbone.guidance": "choice(1.0, 3.0)"},
+                      report={"group_by": ["backbone.guidance"], "baseline": 1.0,
+                              "metrics": ["bhs", "bhs[0.2s]", "bhs.0.2s", "key_acc_loose", "tempo_acc", "coverage"]})
+    spec = load_sweep(_write(folder, text))
+    assert spec.report_metrics == ("bhs[1s]", "bhs[0.2s]", "bhs[0.2s]", "key_score[mirex]", "tempo_acc[8%]",
+                                   "coverage[mel-stats,k5]")
+    assert spec.baseline == {"backbone.guidance": "1.0"}
 
 
 def test_tpe_with_intervals_and_a_default_group_by(folder: Path) -> None:
@@ -73,6 +86,12 @@ def test_tpe_with_intervals_and_a_default_group_by(folder: Path) -> None:
     (lambda d: d["report"].update({"metrics": ["mystery"]}),
      "sweep.yaml: report.metrics: no known direction for mystery; write {mystery: maximize}"),
     (lambda d: d.update({"experiment": "missing.yaml"}), "sweep.yaml: experiment: missing.yaml: no such"),
+    (lambda d: d["report"].update({"metrics": ["fad[vggish]"]}),
+     "sweep.yaml: report.metrics: fad[vggish]: the experiment's evaluation settings report fad[mel-stats]"),
+    (lambda d: d["report"].update({"metrics": ["key_acc[mirex]"]}),
+     "sweep.yaml: report.metrics: metric 'key_acc' takes no convention in brackets, got 'key_acc[mirex]'"),
+    (lambda d: d["report"].update({"baseline": {"seed": 0}}),
+     "sweep.yaml: report.baseline: expected one value for each of backbone.guidance, got seed"),
 ])
 def test_bad_sweep_files_exit_2_with_one_line(folder: Path, capsys: pytest.CaptureFixture, edit, message) -> None:
     doc = yaml.safe_load(sweep_text("bad", {"backbone.guidance": "choice(1.0, 3.0)"}))

@@ -13,11 +13,12 @@ from toolkit.utils.atomic import check_output_file
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="compute FAD, KL, IS, density/coverage, BHS/BCS, TB-IoU, tempo/key accuracy, RTF",
+        help="score generated music: every registered metric whose inputs are here (toolkit list metrics)",
         description=(
             "Evaluate generated clips against reference clips matched by file stem. Unmatched or unreadable "
-            "files are reported on stderr and counted in the output. Embedding and classifier names are "
-            "recorded in the 'embeddings' field (offline defaults: mel-stats, micro-style-cnn)."
+            "files are reported on stderr and counted in the output. Each metric is named with its convention "
+            "(fad[mel-stats], bhs[0.2s], tempo_acc[8%%]) and carries its interval and per-clip values; a metric "
+            "whose inputs are missing is listed under 'skipped' with the reason."
         ),
     )
     parser.add_argument("--generated", type=Path, help="folder of generated clips (wav/flac/mp4...)")
@@ -38,6 +39,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--embedding-weights", type=Path, help="local weights for vggish, panns-cnn14 or clap"
     )
+    parser.add_argument("--clap-weights", type=Path, help="local CLAP checkpoint folder: the clap_score (text–audio)")
+    parser.add_argument("--imagebind-weights", type=Path, help="local ImageBind checkpoint: the imagebind_score")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     parser.add_argument(
         "--threads", type=int, metavar="N",
@@ -69,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         embedding=args.embedding,
         embedding_weights=str(args.embedding_weights) if args.embedding_weights else None,
         classifier_world=str(args.classifier_world) if args.classifier_world else None,
+        clap_weights=str(args.clap_weights) if args.clap_weights else None,
+        imagebind_weights=str(args.imagebind_weights) if args.imagebind_weights else None,
         bootstrap_resamples=args.bootstrap,
     )
     metrics = evaluate_dirs(args.generated, args.reference, args.videos, config)

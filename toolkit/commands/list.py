@@ -104,9 +104,15 @@ def _heads() -> tuple[Any, Callable[[Any], str]]:
 
 
 def _metrics() -> tuple[Any, Callable[[Any], str]]:
+    from toolkit.metrics.options import SuiteOptions
     from toolkit.metrics.registry import METRICS
 
-    return METRICS, lambda obj: ""
+    def details(cls: Any) -> str:
+        metric = cls()
+        shown = ", ".join(metric.names(SuiteOptions()))
+        return f"{shown} · per {metric.scope} · {metric.direction} · needs {', '.join(metric.needs)}"
+
+    return METRICS, details
 
 
 # Each registry is imported only when its kind is listed.

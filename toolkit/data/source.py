@@ -6,6 +6,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from toolkit.data.manifest import MANIFEST
 from toolkit.errors import UserError
 from toolkit.utils.build_lock import exclusive_build
 from toolkit.utils.paths import cache_root
@@ -32,10 +33,10 @@ def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
 def micro_world(clips: int, seconds: float, seed: int, progress: bool = True) -> Path:
     """The micro world with these parameters, built on first use (one process builds, the others wait)."""
     out = world_dir(clips, seconds, seed)
-    if (out / "manifest.jsonl").is_file():
+    if (out / MANIFEST).is_file():
         return out
     with exclusive_build(out, "the micro world"):
-        if not (out / "manifest.jsonl").is_file():
+        if not (out / MANIFEST).is_file():
             from toolkit.data.world import build_world
 
             print(f"building the micro world ({clips} clips of {seconds:g} s, seed {seed}) in {out}")

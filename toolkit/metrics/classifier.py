@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 from scipy.special import softmax
 
+from toolkit.data.manifest import MANIFEST, read_manifest
 from toolkit.errors import UserError
 from toolkit.utils.build_lock import cached_dir
 from toolkit.utils.paths import cache_root
@@ -127,7 +128,7 @@ def micro_style_classifier(world: str | Path, settings: StyleCnnSettings | None 
     first use and cached under `cache_root()/classifiers/`, keyed by the manifest's content and `settings`."""
     settings = settings or StyleCnnSettings()
     world = Path(world)
-    manifest = world / "manifest.jsonl"
+    manifest = world / MANIFEST
     if not manifest.is_file():
         raise UserError(f"{world}: no manifest.jsonl to train the style classifier on")
     key = hashlib.sha256(manifest.read_bytes() + json.dumps(asdict(settings), sort_keys=True).encode()).hexdigest()
@@ -145,18 +146,8 @@ def micro_style_classifier(world: str | Path, settings: StyleCnnSettings | None 
 def _world_clips(world: Path, manifest: Path, sample_rate: int) -> tuple[list[np.ndarray], list[str]]:
     from toolkit.data.audio import read_audio
 
-    audios, labels = [], []
-    for number, line in enumerate(manifest.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            audio_path, style = world / record["audio"], str(record["style"])
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise UserError(f"{manifest}:{number}: expected a JSON object with 'audio' and 'style' ({err})") from None
-        audios.append(read_audio(audio_path, sample_rate))
-        labels.append(style)
-    return audios, labels
+    records = read_manifest(manifest, require=("audio", "style")).values()
+    return [read_audio(world / r["audio"], sample_rate) for r in records], [str(r["style"]) for r in records]
 
 
 def _save(model: StyleCnnClassifier, folder: Path) -> None:

@@ -71,7 +71,7 @@ class ClapEmbedding:
     def __init__(self, weights: str | Path):
         from transformers import ClapFeatureExtractor, ClapModel
 
-        path = _existing(weights, "clap")
+        path = self.path = _existing(weights, "clap")
         try:
             self.model = ClapModel.from_pretrained(path).eval()
             self.features = ClapFeatureExtractor.from_pretrained(path)
@@ -93,6 +93,20 @@ class ClapEmbedding:
                 out = self.model.get_audio_features(**inputs)
             rows.append(getattr(out, "pooler_output", out).float().numpy().reshape(-1))
         return np.stack(rows)
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """One embedding per text, with the checkpoint's own tokenizer (the CLAP score's text side)."""
+        import torch
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.path)
+        except (OSError, ValueError) as err:
+            raise UserError(f"{self.path}: the CLAP checkpoint has no tokenizer for the text side ({err})") from err
+        inputs = tokenizer(list(texts), padding=True, return_tensors="pt")
+        with torch.no_grad():
+            out = self.model.get_text_features(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        return getattr(out, "pooler_output", out).float().numpy()
 
 
 class PannsEmbedding:

@@ -25,3 +25,16 @@ def wilson_interval_of(hits: np.ndarray, confidence: float = 0.95) -> tuple[floa
     if hits.ndim != 1 or not np.isin(hits, (0, 1)).all():
         raise ValueError("expected a 1-d array of 0/1 outcomes")
     return wilson_interval(int(hits.sum()), hits.size, confidence)
+
+
+def wilson_bounds(rate: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval's closed form for an observed `rate` over `n` units; `rate` may be a pooled
+    mean of 0/1 outcomes (e.g. a clip's hit rate over several seeds), so it need not be a whole count over n."""
+    from scipy.stats import norm
+
+    if n < 1 or not 0.0 <= rate <= 1.0:
+        raise ValueError(f"need n >= 1 and a rate in [0, 1], got {rate} over {n}")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

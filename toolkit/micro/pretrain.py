@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.backbone.micro import MicroSpec
+from toolkit.data.manifest import MANIFEST, read_manifest
 from toolkit.utils.paths import cache_root
 
 
@@ -106,9 +107,7 @@ def load_world_audio(world: Path, sample_rate: int, seconds: float) -> tuple[lis
     """Manifest records and their music `(N, seconds·sample_rate)` at `sample_rate`."""
     from toolkit.data.audio import read_audio
 
-    records = [
-        json.loads(line) for line in (world / "manifest.jsonl").read_text().splitlines() if line.strip()
-    ]
+    records = list(read_manifest(world / MANIFEST, require=("audio",)).values())
     n = round(seconds * sample_rate)
     waves = np.zeros((len(records), n), np.float32)
     for i, record in enumerate(records):

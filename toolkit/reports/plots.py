@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from toolkit.reports.directions import MAXIMIZE, is_speed_metric
-from toolkit.reports.table import AblationTable, Row
+from toolkit.reports.table import AblationTable, Cell, Row
 from toolkit.utils.atomic import atomic_path
 
 
@@ -28,6 +28,12 @@ def _numeric(values: list[str]) -> list[float] | None:
         return [float(v) for v in values]
     except ValueError:
         return None
+
+
+def _error_bars(cells: list[Cell]) -> list[list[float]]:
+    """Asymmetric error bars (below, above the mean) from each cell's interval; none where it has none."""
+    return [[c.mean - c.low if c.has_interval else 0.0 for c in cells],
+            [c.high - c.mean if c.has_interval else 0.0 for c in cells]]
 
 
 def _save(fig, path: Path) -> Path:
@@ -62,7 +68,7 @@ def metric_plots(table: AblationTable, out_dir: Path) -> list[Path]:
                 points.sort(key=lambda p: p[0])
                 xs = [p[0] for p in points]
                 ys = [p[1].mean for p in points]
-                errors = [p[1].half_width or 0.0 for p in points]
+                errors = _error_bars([p[1] for p in points])
                 name = ", ".join(f"{k}={v}" for k, v in zip(others, rest, strict=True)) or None
                 ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=name)
                 drawn = True
@@ -109,8 +115,8 @@ def pareto_plot(table: AblationTable, out_dir: Path) -> Path | None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.8))
     ax.errorbar([p[0] for p in points], [p[1] for p in points],
-                xerr=[row.cells[speed].half_width or 0.0 for row in rows],
-                yerr=[row.cells[quality].half_width or 0.0 for row in rows], fmt="o", color="tab:gray", capsize=2)
+                xerr=_error_bars([row.cells[speed] for row in rows]),
+                yerr=_error_bars([row.cells[quality] for row in rows]), fmt="o", color="tab:gray", capsize=2)
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], "-o", color="tab:red",
             label="Pareto front")
     for row, (x, y) in zip(rows, points, strict=True):

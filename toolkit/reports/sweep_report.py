@@ -30,7 +30,7 @@ def sweep_table(spec, notes: Sequence[str] = ()) -> AblationTable:
     come first among its notes."""
     records = sweep_runs(spec)
     table = build_table(records, spec.name, spec.group_by, spec.report_metrics, spec.report_directions,
-                        regenerate_command(spec.path))
+                        regenerate_command(spec.path), baseline=spec.baseline)
     table.notes.extend(notes)
     finished = sum(r.state == "COMPLETE" for r in records)  # only these are in the table
     others = f" ({len(table.failures)} pruned or failed, not in the table)" if table.failures else ""

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from toolkit.reports.directions import MAXIMIZE
-from toolkit.reports.table import AblationTable, format_cell
+from toolkit.reports.table import CLIPS, SEEDS, AblationTable, format_cell, format_interval
 from toolkit.utils.atomic import write_text_atomic
 
 
@@ -18,10 +18,47 @@ def _arrow(direction: str) -> str:
 
 def _legend(table: AblationTable, down: str = "↓", up: str = "↑", dagger: str = "†", pm: str = "±") -> str:
     level = f"{table.confidence:.0%}"
-    return (f"Cells: mean {pm} half-width of the {level} Student-t interval over the completed trials of the row "
-            f"(seeds); n = trials behind the row; a row with one trial has no interval (n=1). {down} lower is "
-            f"better, {up} higher is better; the best mean per column is marked, {dagger} when its interval does "
-            f"not overlap the runner-up's.")
+    over = {cell.over for row in table.rows for cell in row.cells.values() if cell is not None}
+    parts = [f"Cells: the row's mean with a {level} interval."]
+    if CLIPS in over:
+        parts.append("Bracketed [low, high]: over the test clips, each clip's value averaged over the row's seeds, "
+                     "by a percentile bootstrap resampling clips (Wilson's interval for 0/1 rates).")
+    if SEEDS in over:
+        parts.append(f"Mean {pm} half-width: the Student-t interval over the row's trials (seeds), used for set "
+                     "metrics (FAD, coverage, IS) and runs without per-clip values; none for one trial (n=1).")
+    parts.append(f"n = trials behind the row. {down} lower is better, {up} higher is better; the best mean per "
+                 f"column is marked, {dagger} when its interval does not overlap the runner-up's.")
+    return " ".join(parts)
+
+
+def _paired_legend(table: AblationTable) -> str:
+    base = ", ".join(table.rows[table.baseline].values)
+    return (f"Paired differences to the baseline row ({base}): the mean over shared test clips of (row − baseline), "
+            f"each side's clip value averaged over its seeds, with a {table.confidence:.0%} percentile bootstrap "
+            "over clips. * marks a difference whose interval excludes zero. Set metrics have no per-clip values "
+            "and are not paired (—).")
+
+
+def _paired_words(table: AblationTable) -> list[str]:
+    """Plain words per metric: which rows differ from the baseline, or that none does."""
+    lines = []
+    for metric in table.metrics:
+        scored = [(row, row.deltas.get(metric)) for i, row in enumerate(table.rows) if i != table.baseline]
+        scored = [(row, d) for row, d in scored if d is not None]
+        if not scored:
+            continue
+        apart = [", ".join(row.values) for row, d in scored if d.excludes_zero]
+        lines.append(f"- {metric}: " + (f"differs from the baseline for {'; '.join(apart)}." if apart else
+                                         "no row's difference from the baseline excludes zero; nothing separates "
+                                         "them at this number of clips."))
+    return lines
+
+
+def _delta_text(row, metric: str) -> str:
+    delta = row.deltas.get(metric)
+    if delta is None:
+        return "—"
+    return format_interval(delta.mean, delta.low, delta.high, sign=True) + (" *" if delta.excludes_zero else "")
 
 
 def to_markdown(table: AblationTable, plots: list[Path] | None = None, base: Path | None = None) -> str:
@@ -36,10 +73,24 @@ def to_markdown(table: AblationTable, plots: list[Path] | None = None, base: Pat
             if index in table.best[metric]:
                 text = f"**{text}**" + (" †" if table.separated[metric] else "")
             cells.append(text)
-        lines.append("| " + " | ".join([*row.values, str(row.n_trials), *cells]) + " |")
+        label = [*row.values]
+        if index == table.baseline:
+            label[-1] += " (baseline)"
+        lines.append("| " + " | ".join([*label, str(row.n_trials), *cells]) + " |")
     if not table.rows:
         lines.append("| " + " | ".join(["(no completed trials)"] + [""] * (len(header) - 1)) + " |")
     lines += ["", _legend(table)]
+    if table.paired:
+        lines += ["", "## Paired differences to the baseline", ""]
+        header = [*table.group_by, "clips"] + [f"Δ {m} {_arrow(table.directions[m])}" for m in table.metrics]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for index, row in enumerate(table.rows):
+            if index == table.baseline:
+                continue
+            clips = max((d.n_clips for d in row.deltas.values() if d is not None), default=0)
+            cells = [_delta_text(row, m) for m in table.metrics]
+            lines.append("| " + " | ".join([*row.values, str(clips), *cells]) + " |")
+        lines += ["", _paired_legend(table), "", *_paired_words(table)]
     if table.failures:
         lines += ["", "Trials not in the table:", ""] + [f"- {item}" for item in table.failures]
     if plots:
@@ -51,22 +102,29 @@ def to_markdown(table: AblationTable, plots: list[Path] | None = None, base: Pat
 
 
 def to_csv(table: AblationTable) -> str:
+    """One row per configuration; per metric `<m>_mean`, `<m>_lo`, `<m>_hi`, `<m>_n`, `<m>_over`, `<m>_best`,
+    and with a baseline `<m>_delta`, `<m>_delta_lo`, `<m>_delta_hi` (empty on the baseline row itself)."""
     out = io.StringIO()
     out.write(f"# regenerate: {table.command}\n")
     writer = csv.writer(out, lineterminator="\n")
-    header = [*table.group_by, "n_trials"]
+    header = [*table.group_by, "n_trials", "baseline"]
     for metric in table.metrics:
-        header += [f"{metric}_mean", f"{metric}_ci{round(table.confidence * 100)}", f"{metric}_n", f"{metric}_best"]
+        header += [f"{metric}_{s}" for s in ("mean", "lo", "hi", "n", "over", "best")]
+        if table.paired:
+            header += [f"{metric}_{s}" for s in ("delta", "delta_lo", "delta_hi")]
     writer.writerow(header)
     for index, row in enumerate(table.rows):
-        line: list[object] = [*row.values, row.n_trials]
+        line: list[object] = [*row.values, row.n_trials, str(index == table.baseline).lower()]
         for metric in table.metrics:
             cell = row.cells[metric]
             if cell is None:
-                line += ["", "", 0, ""]
+                line += ["", "", "", 0, "", ""]
             else:
-                half = "" if cell.half_width is None else repr(cell.half_width)
-                line += [repr(cell.mean), half, cell.n, str(index in table.best[metric]).lower()]
+                bounds = [repr(cell.low), repr(cell.high)] if cell.has_interval else ["", ""]
+                line += [repr(cell.mean), *bounds, cell.n, cell.over, str(index in table.best[metric]).lower()]
+            if table.paired:
+                delta = row.deltas.get(metric)
+                line += ["", "", ""] if delta is None else [repr(delta.mean), repr(delta.low), repr(delta.high)]
         writer.writerow(line)
     return out.getvalue()
 
@@ -100,7 +158,25 @@ def to_latex(table: AblationTable) -> str:
     caption = _tex(f"Sweep {table.name}. ") + legend
     label = table.name.replace("_", "-")
     lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{label}}}", r"\end{table}"]
+    if table.paired:
+        lines += _latex_paired(table, arrows, label)
     return "\n".join(lines) + "\n"
+
+
+def _latex_paired(table: AblationTable, arrows: dict[str, str], label: str) -> list[str]:
+    columns = "l" * len(table.group_by) + "r" + "c" * len(table.metrics)
+    lines = ["", r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{columns}}}", r"\toprule"]
+    header = [_tex(k) for k in table.group_by] + ["clips"] + [rf"$\Delta$ {_tex(m)} {arrows[m]}" for m in table.metrics]
+    lines += [" & ".join(header) + r" \\", r"\midrule"]
+    for index, row in enumerate(table.rows):
+        if index == table.baseline:
+            continue
+        clips = max((d.n_clips for d in row.deltas.values() if d is not None), default=0)
+        cells = [_tex(_delta_text(row, m)).replace("—", "--") for m in table.metrics]
+        lines.append(" & ".join([*map(_tex, row.values), str(clips), *cells]) + r" \\")
+    caption = _tex(f"Sweep {table.name}, paired. " + _paired_legend(table))
+    return lines + [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{label}-paired}}",
+                    r"\end{table}"]
 
 
 def write_reports(table: AblationTable, out_dir: Path, plots: list[Path] | None = None) -> list[Path]:

@@ -25,17 +25,19 @@ from typing import Any
 
 from toolkit.config.load import read_yaml_mapping
 from toolkit.errors import UserError
-from toolkit.reports.directions import KNOWN_DIRECTIONS, MAXIMIZE, MINIMIZE
+from toolkit.metrics.registry import METRICS, canonical
+from toolkit.reports.directions import MAXIMIZE, MINIMIZE, known_direction
+from toolkit.reports.table import row_label
 from toolkit.sweeps.syntax import Choice, Distribution, SweepSyntaxError, is_expression, parse
 
 SAMPLERS = ("grid", "tpe", "random")
 PRUNERS = ("none", "median", "hyperband")
 DEFAULT_TRIAL = "train-evaluate"
 DEFAULT_TRIALS = 20  # target for tpe/random when the file gives none; a grid defaults to its size
-# What `train-evaluate` reports: the metrics suite's and the trainer's metrics (the names `KNOWN_DIRECTIONS`
-# lists for them) and parameter counts. A trial may declare its own as a `metrics` attribute; names ending
-# in `*` are prefixes. A trial that declares none is not checked.
-TRAIN_EVALUATE_METRICS = (*KNOWN_DIRECTIONS, "params_*")
+# What `train-evaluate` reports besides the metrics suite's (every registered metric, named as the experiment's
+# evaluation settings name it): the trainer's losses and parameter counts. A trial may declare its own as a
+# `metrics` attribute; names ending in `*` are prefixes. A trial that declares none is not checked.
+TRAIN_EVALUATE_METRICS = ("loss", "val_loss", "params_*", "aux.*", "val_aux.*")
 
 _SCHEMA: dict[str, Any] = {
     "name": None,
@@ -51,7 +53,7 @@ _SCHEMA: dict[str, Any] = {
         "max_retry": None,
     },
     "params": None,
-    "report": {"group_by": None, "metrics": None},
+    "report": {"group_by": None, "metrics": None, "baseline": None},
 }
 
 
@@ -100,6 +102,7 @@ class SweepSpec:
     group_by: tuple[str, ...]
     report_metrics: tuple[str, ...]
     report_directions: dict[str, str]
+    baseline: dict[str, str] | None = None  # the report row the others are compared with: group_by key → value
 
     @property
     def grid(self) -> dict[str, list[Any]]:
@@ -171,14 +174,56 @@ class _Reader:
         trial = self.raw.get("trial", DEFAULT_TRIAL)
         if not isinstance(trial, str):
             raise self.fail("trial", f"expected the name of a registered trial, got {trial!r}")
+        self.options = self._evaluation_options(experiment)
         metrics, directions = self._objective()
         self._check_reported(trial, metrics)
         params, fixed = self._params(experiment)
         sampler = self._sampler()
         study = self._study(sampler, params, n_trials)
         group_by, report_metrics, report_directions = self._report(experiment, params, metrics, directions)
+        baseline = self._baseline(group_by)
         return SweepSpec(self.path, name, experiment, trial, metrics, directions, study, params, fixed,
-                         group_by, report_metrics, report_directions)
+                         group_by, report_metrics, report_directions, baseline)
+
+    def _evaluation_options(self, experiment: Path) -> Any:
+        """The experiment's `evaluation` settings: they decide what each suite metric is called."""
+        from omegaconf import OmegaConf
+
+        from toolkit.config import load_config
+        from toolkit.config.sections.evaluation import EvalConfig
+
+        try:
+            return EvalConfig(**OmegaConf.to_container(load_config(experiment).evaluation, resolve=True))
+        except UserError as err:
+            raise self.fail("experiment", str(err)) from None
+
+    def _metric_name(self, name: str, where: str) -> str:
+        """`name` as the trial reports it: a suite metric at the experiment's convention (`fad` →
+        `fad[mel-stats]`; old names are aliases), checked against what that convention reports."""
+        try:
+            shown = canonical(name, self.options)
+        except UserError as err:
+            raise self.fail(where, str(err)) from None
+        base = shown.partition("[")[0]
+        if base in METRICS:
+            reported = METRICS.get(base)().names(self.options)
+            if shown not in reported:
+                raise self.fail(where, f"{name}: the experiment's evaluation settings report {', '.join(reported)}")
+        return shown
+
+    def _baseline(self, group_by: tuple[str, ...]) -> dict[str, str] | None:
+        value = (self.raw.get("report") or {}).get("baseline")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            if len(group_by) != 1:
+                raise self.fail("report.baseline", f"expected a mapping of {', '.join(group_by)} to row values")
+            value = {group_by[0]: value}
+        unknown = [k for k in value if k not in group_by]
+        if unknown or set(value) != set(group_by):
+            raise self.fail("report.baseline", f"expected one value for each of {', '.join(group_by)}, got "
+                            f"{', '.join(map(str, value)) or 'none'}")
+        return {str(k): row_label(v) for k, v in value.items()}
 
     def _experiment(self) -> Path:
         value = self.raw.get("experiment")
@@ -201,12 +246,13 @@ class _Reader:
         metrics = _string_list(section["metrics"])
         if not metrics:
             raise self.fail("objective.metrics", "expected one metric name or a list of them")
+        metrics = [self._metric_name(m, "objective.metrics") for m in metrics]
         raw_directions = section.get("directions")
         if raw_directions is None:
-            unknown = [m for m in metrics if m not in KNOWN_DIRECTIONS]
+            unknown = [m for m in metrics if known_direction(m) is None]
             if unknown:
                 raise self.fail("objective.directions", f"no known direction for {unknown[0]}; list directions")
-            return tuple(metrics), tuple(KNOWN_DIRECTIONS[m] for m in metrics)
+            return tuple(metrics), tuple(known_direction(m) for m in metrics)
         directions = _string_list(raw_directions)
         if directions is None or len(directions) != len(metrics):
             raise self.fail("objective.directions", f"expected {len(metrics)} direction(s), one per metric")
@@ -229,10 +275,14 @@ class _Reader:
             return
         exact = [n for n in reported if not n.endswith("*")]
         prefixes = [n[:-1] for n in reported if n.endswith("*")]
+        if trial == DEFAULT_TRIAL:  # and the suite's metrics, named as the experiment's settings name them
+            exact += [n for base in METRICS.names() for n in METRICS.get(base)().names(self.options)]
         for name in metrics:
             if name not in exact and not any(name.startswith(p) for p in prefixes):
-                close = difflib.get_close_matches(name, exact, n=1)
-                hint = f" — did you mean {close[0]}?" if close else f" (one of: {', '.join(reported)})"
+                bases = METRICS.names() if trial == DEFAULT_TRIAL else []
+                close = difflib.get_close_matches(name, exact + bases, n=1)
+                suggestion = canonical(close[0], self.options) if close else ""
+                hint = f" — did you mean {suggestion}?" if close else f" (one of: {', '.join(reported)})"
                 raise self.fail("objective.metrics", f"trial {trial!r} reports no metric {name!r}{hint}")
 
     def _params(self, experiment: Path) -> tuple[dict[str, Distribution], dict[str, Any]]:
@@ -342,12 +392,13 @@ class _Reader:
                 (name, direction), = entry.items()
                 if direction not in (MINIMIZE, MAXIMIZE):
                     raise self.fail("report.metrics", f"{name}: {direction!r} is not minimize or maximize")
-                resolved[str(name)] = direction
+                name = self._metric_name(str(name), "report.metrics")
+                resolved[name] = direction
             elif isinstance(entry, str):
-                name = entry
-                if name not in resolved and name not in KNOWN_DIRECTIONS:
+                name = self._metric_name(entry, "report.metrics")
+                if name not in resolved and known_direction(name) is None:
                     raise self.fail("report.metrics", f"no known direction for {name}; write {{{name}: maximize}}")
-                resolved.setdefault(name, KNOWN_DIRECTIONS.get(name, MINIMIZE))
+                resolved.setdefault(name, known_direction(name) or MINIMIZE)
             else:
                 raise self.fail("report.metrics", f"expected a name or {{name: direction}}, got {entry!r}")
             names.append(str(name))

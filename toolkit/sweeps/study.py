@@ -35,6 +35,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from toolkit.errors import UserError
+from toolkit.reports.directions import storage_key
 from toolkit.sweeps.spec import SweepSpec
 from toolkit.sweeps.storage import RetryCallback, mark_worker
 from toolkit.sweeps.trial import Trial, TrialResult
@@ -230,7 +231,7 @@ class Objective:
             raise TypeError(f"the trial returned {type(result).__name__}, not a TrialResult")
         values = []
         for name in self.spec.metrics:
-            value = result.metrics.get(name)
+            value = result.metrics.get(storage_key(name))
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 raise ValueError(f"objective metric {name} is {value!r} (metrics: {', '.join(result.metrics)})")
             values.append(float(value))

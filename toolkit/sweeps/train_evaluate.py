@@ -1,12 +1,16 @@
 """`trial: train-evaluate` — a sweep trial: train the experiment's adapters, generate music for the test split
 with them (video features + prompts, guidance over both), and evaluate against the reference music with
-`toolkit.metrics.suite`. Keeps a few wavs, one spectrogram PNG and one mp4 as artifacts."""
+`toolkit.metrics.suite`. Its metrics are the suite's numbers under their MLflow keys (`fad.mel-stats`); the
+suite's whole result, per-clip values included (what paired reports read), is the artifact `evaluation.json`.
+Keeps a few wavs, one spectrogram PNG and one mp4 as artifacts too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from toolkit.metrics.suite import flat_metrics, to_json
+from toolkit.reports.runs import EVALUATION_ARTIFACT
 from toolkit.sweeps.trial import Report, TrialResult, register_trial
 from toolkit.utils.threads import use_threads
 
@@ -40,13 +44,16 @@ def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
         counts = result.counts
     try:
         generated = generate_split(cfg, attached, test, workdir / "generated")
+        evaluation = evaluate_generated(cfg, test, generated, attached)
     finally:
         attached.detach()
-    metrics = evaluate_generated(cfg, test, generated)
+    evaluation_file = workdir / EVALUATION_ARTIFACT
+    evaluation_file.write_text(to_json(evaluation))
+    metrics: dict[str, Any] = flat_metrics(evaluation)
     if result is not None:
         metrics.update({k: v for k, v in result.metrics.items() if k in ("loss", "val_loss")})
     metrics.update(counts)
-    artifacts = [] if result is None else [result.checkpoint]
+    artifacts = [evaluation_file] + ([] if result is None else [result.checkpoint])
     artifacts += sorted(generated.glob("*.wav"))[:KEPT_CLIPS]
     artifacts += _previews(test[0], generated, workdir / "previews")
     curves = {} if result is None else {k: v for k, v in result.history.items() if k in ("loss", "val_loss", "lr")}
@@ -87,8 +94,8 @@ def _previews(item: Any, generated: Path, out: Path) -> list[Path]:
 def _build_shared(cfg: Any) -> None:
     """Before parallel workers start: build the world, cache its features, build (or load) the backbone and the
     metrics' style classifier, so workers share them instead of racing to build the same things."""
+    from toolkit.data.manifest import find_manifest
     from toolkit.metrics.classifier import MICRO_STYLE_CNN, micro_style_classifier
-    from toolkit.metrics.suite import find_manifest
     from toolkit.prepare import prepare
     from toolkit.training.model import load_experiment_backbone
 

@@ -61,31 +61,48 @@ def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
     return out
 
 
-def evaluate_generated(cfg: Any, items: list, generated: Path) -> dict:
-    """The metrics suite over (reference music, generated music) pairs of the test clips."""
+def evaluate_generated(cfg: Any, items: list, generated: Path, attached: Any | None = None) -> dict:
+    """The metrics suite over (reference music, generated music) pairs of the test clips. Cuts come from the
+    shots feature cache when the experiment extracts shots (no video is decoded again), else from shot
+    detection; with `attached` (the model that generated), model metrics (`nll_gain`) are scored too."""
     from omegaconf import OmegaConf
 
     from toolkit.config.sections.evaluation import EvalConfig
     from toolkit.metrics import suite
+    from toolkit.training.nll_gain import VideoNllScorer
 
     pairs = [suite.Pair(i.stem, i.audio or i.video, generated / f"{i.stem}.wav") for i in items]
     reference_dir = items[0].video.parent
-    notes = suite.read_annotations(reference_dir, generated, reference_dir, [p.id for p in pairs], lambda m: None)
-    manifest = suite.find_manifest(reference_dir)
-    world = manifest.parent if manifest is not None else None
-    config = EvalConfig(**OmegaConf.to_container(cfg.evaluation, resolve=True))
-    return suite.evaluate_pairs(pairs, config, notes, classifier_world=world, report=lambda m: None)
+    cuts, source = _cached_cuts(cfg, items)
+    notes = suite.read_annotations(reference_dir, generated, reference_dir, [p.id for p in pairs], lambda m: None,
+                                   cuts=cuts, cuts_source=source)
+    options = EvalConfig(**OmegaConf.to_container(cfg.evaluation, resolve=True))
+    scorer = VideoNllScorer(cfg, attached, items) if attached is not None else None
+    return suite.evaluate_pairs(pairs, options, notes, report=lambda m: None, scorer=scorer)
+
+
+def _cached_cuts(cfg: Any, items: list) -> tuple[dict[str, Any] | None, str]:
+    """Each item's shot boundaries from the feature cache, when the experiment extracts shots."""
+    from toolkit.features.pipeline import specs_from_config
+    from toolkit.features.read import clip_features
+    from toolkit.prepare import feature_cache
+
+    if "shots" not in specs_from_config(cfg.features):
+        return None, ""
+    cache, key = feature_cache(cfg), "shots.boundaries"
+    cuts = {i.stem: clip_features(i.video, cfg, [key], cache)[key] for i in items}
+    return cuts, f"the shots feature cache (shot detection at {float(cfg.features.fps):g} fps)"
 
 
 def evaluate_run(ref: str, out: Path | None = None, split: str = "test", threads: int | None = None) -> dict[str, Any]:
     """Load run `ref` (run folder, checkpoint folder or MLflow run id), generate its `split`, evaluate, and log
-    the numeric metrics to the run's MLflow run (when it has one). Returns the flat metrics dict.
+    the numbers to the run's MLflow run (when it has one). Returns the suite's result (`toolkit.metrics.suite`).
 
     Computes with `threads` CPU threads (default: the run's `train.threads` when set, else the machine's)."""
     from toolkit.errors import UserError
+    from toolkit.metrics.suite import flat_metrics
     from toolkit.prepare import prepare
     from toolkit.training.run import checkpoint_config, find_checkpoint, load_run
-    from toolkit.utils.mlflow_store import numeric_metrics
     from toolkit.utils.threads import configured_threads, use_threads
 
     checkpoint = find_checkpoint(ref)
@@ -97,15 +114,15 @@ def evaluate_run(ref: str, out: Path | None = None, split: str = "test", threads
     out = Path(out) if out is not None else checkpoint.path.parent / f"eval_{split}"
     try:
         generated = generate_split(cfg, attached, items, out / "generated")
+        metrics = evaluate_generated(cfg, items, generated, attached)
     finally:
         attached.detach()
-    metrics = evaluate_generated(cfg, items, generated)
     run_id = checkpoint.state.get("mlflow_run_id")
     if run_id:
         from toolkit.training.tracking import TrainingRun
 
         tracked = TrainingRun(str(cfg.name), checkpoint.path.parent, run_id, checkpoint=checkpoint.path)
-        tracked.log_metrics(checkpoint.step, {f"{split}/{k}": v for k, v in numeric_metrics(metrics).items()})
+        tracked.log_metrics(checkpoint.step, {f"{split}/{k}": v for k, v in flat_metrics(metrics).items()})
         tracked.end()
         print(f"logged {split} metrics to MLflow run {run_id}", file=sys.stderr)
     return metrics

@@ -32,6 +32,7 @@ class EvalConfig(SuiteOptions):
     prompts: PromptSource = PromptSource.prompt
 
     def __post_init__(self) -> None:  # direct construction (not through OmegaConf) is checked too
+        super().__post_init__()
         self.prompts = prompt_source(self.prompts)
 
 

@@ -1,0 +1,1 @@
+"""The built-in metrics, one family per file, each a registered `toolkit.metrics.registry.Metric`."""
