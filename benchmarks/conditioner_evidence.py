@@ -9,7 +9,8 @@ without video.
 
 Each (arm, seed) job trains the arm (`seed` is also the sampling seed; the bare arm is only sampled), then
 generates music for every held-out clip (`--splits`, default val + test: neither is trained on) and scores
-each clip against the world's ground truth (its `manifest.jsonl`):
+each clip against the world's ground truth (its `manifest.jsonl`) with the toolkit's registered metrics
+(`toolkit/metrics/catalog/`: the same numbers a sweep can report and optimise, e.g. `on_beat[0.05s]`):
 
 - information: `nll_gain`, the decoder's teacher-forced cross-entropy on the clip's music without its video
   minus with it (nats per token; 0 for the bare arm): does the conditioner take anything from the video?
@@ -55,6 +56,7 @@ EXPERIMENTS = {
 }
 METRICS = ("nll_gain", "style_acc", "p_true", "kl", "on_beat", "beat_contrast", "cut_hit", "cut_contrast", "tb_iou",
            "bhs")
+BASES = METRICS[1:]  # the toolkit's registered metrics (toolkit/metrics/catalog/), scored per clip by its suite
 LOWER_IS_BETTER = {"kl"}
 
 
@@ -137,6 +139,7 @@ def _job(job: tuple[str, int, dict, str]) -> dict:
 
     from toolkit.prepare import prepare
     from toolkit.training.model import attach_adapters, load_experiment_backbone
+    from toolkit.training.nll_gain import VideoNllScorer
     from toolkit.training.run import load_run
     from toolkit.training.trainer import train
 
@@ -170,45 +173,16 @@ def _job(job: tuple[str, int, dict, str]) -> dict:
         out["generate_seconds"] = time.time() - began
         rate = attached.backbone.sample_rate
         _save_audio(folder, items, audio, rate)
-    out["clips"] = score_clips(items, audio, rate, args["tolerance"])
-    gains = {i.stem: 0.0 for i in items}  # the bare backbone reads no video
-    if arm != "bare":
+    scorer = None
+    if arm != "bare":  # the bare backbone reads no video: its gain is 0 by construction
         cfg, attached, _ = load_run(run_dir)
-        try:
-            gains = video_nll_gain(cfg, attached, items)
-        finally:
+        scorer = VideoNllScorer(cfg, attached, items)
+    try:
+        out["clips"] = score_clips(items, folder, args["tolerance"], scorer)
+    finally:
+        if scorer is not None:
             attached.detach()
-    for stem, gain in gains.items():
-        out["clips"][stem]["nll_gain"] = gain
     return out
-
-
-def video_nll_gain(cfg, attached, items: list) -> dict[str, float]:
-    """Per clip: the decoder's cross-entropy (nats per token, teacher-forced, empty prompt, the clip's first
-    `train.crop_seconds`) without its video minus with it. Rows without video are the bare backbone exactly,
-    so a positive gain is information the conditioners take from the video."""
-    import torch
-
-    from toolkit.features.batch import drop_video
-    from toolkit.features.read import feature_kinds
-    from toolkit.heads.base import MusicCrop
-    from toolkit.training.data import ClipSet, load_clips
-
-    backbone, keys = attached.backbone, attached.feature_keys
-    clips = load_clips(items, backbone, cfg, keys)
-    crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys, backbone.max_frames,
-                    feature_kinds(cfg, keys))
-    memory, mask = backbone.encode_text([""])
-    gains = {}
-    with torch.no_grad():
-        for n, clip in enumerate(clips):
-            batch = crops.batch([n])
-            codes = batch.codes.to(backbone.device)
-            crop = MusicCrop(codes, memory, mask)
-            with_video = attached.loss(crop, batch.features)
-            without = attached.loss(crop, drop_video(batch.features, torch.tensor([True])))
-            gains[clip.stem] = float(without - with_video)
-    return gains
 
 
 def generate(cfg, attached, items: list, seed: int, guidance: float, batch: int) -> list[np.ndarray]:
@@ -246,96 +220,43 @@ def _save_audio(folder: Path, items: list, audio: list[np.ndarray], rate: int) -
         soundfile.write(folder / f"{item.stem}.wav", wave, rate)
 
 
-# --- per-clip scores ------------------------------------------------------------------------------------------
-def _world(items: list) -> tuple[Path, dict[str, dict]]:
-    from toolkit.metrics.suite import find_manifest
+# --- per-clip scores: the toolkit's registered metrics ----------------------------------------------------------
+def score_clips(items: list, folder: Path, tolerance: float, scorer=None) -> dict[str, dict]:
+    """{stem: {metric: value}}: the suite's per-clip values of `METRICS` for the wavs in `folder` against each
+    clip's ground truth (the world's manifest; the style classifier trained on that world)."""
+    from toolkit.metrics.annotations import read_annotations
+    from toolkit.metrics.options import SuiteOptions
+    from toolkit.metrics.suite import Pair, evaluate_pairs
 
-    manifest = find_manifest(items[0].video.parent)
-    records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    return manifest.parent, {r["id"]: r for r in records}
-
-
-def score_clips(items: list, audio: list[np.ndarray], rate: int, tolerance: float) -> dict[str, dict]:
-    """{stem: {metric: value}} for generated (or reference) music against each clip's ground truth."""
-    from toolkit.metrics import kl, rhythm
-    from toolkit.metrics.classifier import micro_style_classifier
-
-    world, truth = _world(items)
-    classifier = micro_style_classifier(world)
-    sr = rhythm.LORIS_SAMPLE_RATE
-    gen = [_resample(a, rate, sr) for a in audio]
-    ref = [_reference_music(i, sr) for i in items]
-    p_gen = classifier.predict_proba([_resample(a, rate, classifier.sample_rate) for a in audio])
-    p_ref = classifier.predict_proba([_resample(r, sr, classifier.sample_rate) for r in ref])
-    kls = kl.pairwise_kl(p_ref, p_gen)
-    scores = {}
-    for n, item in enumerate(items):
-        record = truth[item.stem]
-        style = classifier.classes.index(record["style"])
-        beats, cuts = np.asarray(record["beats"]), np.asarray(record["cuts"])
-        onsets = rhythm.loris_onsets(gen[n], sr)
-        duration = min(len(gen[n]), len(ref[n])) / sr
-        bhs, _ = rhythm.beat_hit_scores(rhythm.loris_onsets(ref[n], sr), onsets, duration)
-        scores[item.stem] = {
-            "style_acc": float(np.argmax(p_gen[n]) == style),
-            "p_true": float(p_gen[n][style]),
-            "kl": float(kls[n]),
-            "on_beat": on_beat_fraction(onsets, beats, tolerance),
-            "beat_contrast": onset_contrast(gen[n], sr, beats, tolerance),
-            "cut_hit": hit_fraction(cuts, onsets, tolerance),
-            "cut_contrast": onset_contrast(gen[n], sr, cuts, tolerance),
-            "tb_iou": rhythm.transition_beat_iou(cuts, rhythm.beat_times(gen[n], sr), 0.1),
-            "bhs": bhs,
-        }
+    reference = items[0].video.parent
+    pairs = [Pair(i.stem, i.audio or i.video, folder / f"{i.stem}.wav") for i in items]
+    notes = read_annotations(reference, folder, None, [p.id for p in pairs], lambda m: None)
+    options = SuiteOptions(cue_tolerance_s=tolerance, beat_bins_s=[1.0])
+    result = evaluate_pairs(pairs, options, notes, report=lambda m: None, scorer=scorer,
+                            only=[*BASES, "nll_gain"])
+    scores: dict[str, dict] = {p.id: {} for p in pairs}
+    for name, values in result["per_clip"].items():
+        for stem, value in values.items():
+            scores[stem][name.partition("[")[0]] = value
+    for stem in scores:
+        scores[stem].setdefault("nll_gain", 0.0)  # no scorer: the bare backbone
     return scores
-
-
-def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
-    import soxr
-
-    audio = np.asarray(audio, np.float32)
-    return audio if rate == target else soxr.resample(audio, rate, target)
-
-
-def _reference_music(item, rate: int) -> np.ndarray:
-    from toolkit.data.audio import load_music
-
-    return load_music(item.video, rate)
-
-
-def hit_fraction(events: np.ndarray, targets: np.ndarray, tolerance: float) -> float:
-    """Fraction of `events` within ±tolerance of some target (NaN when either is empty)."""
-    if len(events) == 0 or len(targets) == 0:
-        return float("nan")
-    distance = np.abs(np.asarray(events)[:, None] - np.asarray(targets)[None, :]).min(axis=1)
-    return float(np.mean(distance <= tolerance))
-
-
-def on_beat_fraction(onsets: np.ndarray, beats: np.ndarray, tolerance: float) -> float:
-    """Fraction of onsets within ±tolerance of some beat (NaN without onsets)."""
-    return hit_fraction(onsets, beats, tolerance)
-
-
-def onset_contrast(audio: np.ndarray, rate: int, beats: np.ndarray, tolerance: float) -> float:
-    """Mean onset strength within ±tolerance of the event times `beats` over its mean over the whole clip."""
-    import librosa
-
-    envelope = librosa.onset.onset_strength(y=audio, sr=rate)
-    times = librosa.frames_to_time(np.arange(len(envelope)), sr=rate)
-    near = (np.abs(times[:, None] - beats[None, :]) <= tolerance).any(axis=1)
-    if not near.any() or envelope.mean() <= 0:
-        return float("nan")
-    return float(envelope[near].mean() / envelope.mean())
 
 
 def _reference_scores(args: argparse.Namespace, workdir: Path) -> dict[str, dict]:
     """The world's own music scored like a generated arm: the ceiling of every metric."""
+    import soundfile
+
+    from toolkit.data.audio import load_music
     from toolkit.prepare import prepare
 
     cfg = _config("bare", 0, vars(args), workdir)
     items = [i for s in args.splits.split(",") for i in prepare(cfg, progress=False).split(s)]
-    rate = 22050
-    return score_clips(items, [_reference_music(i, rate) for i in items], rate, args.tolerance)
+    folder, rate = workdir / "reference", 22050
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in items:
+        soundfile.write(folder / f"{item.stem}.wav", load_music(item.video, rate), rate)
+    return score_clips(items, folder, args.tolerance)
 
 
 # --- the table ------------------------------------------------------------------------------------------------

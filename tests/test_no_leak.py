@@ -159,3 +159,26 @@ def test_a_music_derived_input_is_refused_when_the_config_loads(tmp_path, onsets
     experiment.write_text("name: x\nconditioners: [{name: test_onsets_from_motion}]\n")
     with pytest.raises(UserError, match=r"inputs \['rhythm.odf'\] are derived from the music"):
         load_config(experiment)
+
+
+@pytest.mark.slow
+def test_nll_gain_is_zero_at_init_and_measures_what_training_took_from_the_video(tmp_path, monkeypatch, capsys,
+                                                                                   onsets_conditioner):
+    """The suite's `nll_gain` (`toolkit.training.nll_gain`): the decoder's loss on each clip's own music without
+    its video minus with it, scored as generation would see it (no targets: the conditioner here feeds the
+    real onset curve during the first half of training and must not get it now)."""
+    from toolkit.prepare import prepare
+    from toolkit.training.model import attach_adapters
+    from toolkit.training.nll_gain import VideoNllScorer
+    from toolkit.training.run import load_run
+
+    _, run_id, _ = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=6)
+    cfg, attached, _ = load_run(run_id)
+    items = prepare(cfg, progress=False).split("val") + prepare(cfg, progress=False).split("test")
+    ids = [i.stem for i in items]
+    trained = VideoNllScorer(cfg, attached, items).video_nll_gain(ids)
+    assert set(trained) == set(ids) and any(abs(g) > 1e-6 for g in trained.values())
+    attached.detach()
+    fresh = attach_adapters(cfg, attached.backbone).eval()  # zero-initialised injection: the backbone exactly
+    assert VideoNllScorer(cfg, fresh, items).video_nll_gain(ids) == {i: 0.0 for i in ids}
+    fresh.detach()

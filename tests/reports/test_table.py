@@ -245,3 +245,34 @@ def test_set_metrics_fall_back_to_seeds_and_are_not_paired(paired_records) -> No
                         baseline={"arm": "base"})
     assert all(row.cells["fad[mel-stats]"].over == "seeds" for row in table.rows)
     assert all(row.deltas.get("fad[mel-stats]") is None for row in table.rows)
+
+
+def _windows_record(trial: int, arm: str, seed: int, reference: dict, generated: dict) -> RunRecord:
+    from toolkit.reports.runs import Windows
+
+    record = _record(trial, {"arm": arm, "seed": seed}, {"fad.mel-stats": 0.0})
+    record.windows = Windows("mel-stats", reference, generated)
+    return record
+
+
+def test_fad_is_paired_from_the_runs_embedding_windows() -> None:
+    from toolkit.metrics.fad import fad
+    from toolkit.reports.paired_sets import paired_set_delta
+
+    rng = np.random.default_rng(1)
+    ids = [f"c{i:02d}" for i in range(20)]
+    reference = {c: rng.normal(size=(4, 3)) for c in ids}
+    close = {c: reference[c] + rng.normal(scale=0.1, size=(4, 3)) for c in ids}
+    far = {c: close[c] + np.array([2.0, 0.0, 0.0]) for c in ids}  # every clip moved away along one axis
+    base = [_windows_record(0, "base", 0, reference, close)]
+    moved = [_windows_record(1, "moved", 0, reference, far)]
+    delta = paired_set_delta(moved, base, "fad[mel-stats]", resamples=200)
+    stack = lambda d: np.concatenate([d[c] for c in ids])  # noqa: E731
+    expected = fad(stack(reference), stack(far)) - fad(stack(reference), stack(close))
+    assert delta.mean == pytest.approx(expected) and delta.excludes_zero and delta.low > 0 and delta.n_clips == 20
+    same = paired_set_delta(base, base, "fad[mel-stats]", resamples=50)
+    assert (same.mean, same.low, same.high) == (0.0, 0.0, 0.0)
+    assert paired_set_delta(moved, base, "fad[vggish]") is None  # the runs hold mel-stats windows
+    assert paired_set_delta(moved, base, "fad_inf[mel-stats]") is None  # not recomputed per resample
+    coverage = paired_set_delta(moved, base, "coverage[mel-stats,k5]", resamples=100)
+    assert coverage.mean < 0 and coverage.excludes_zero  # the moved clips leave the reference's balls

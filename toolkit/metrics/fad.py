@@ -29,16 +29,18 @@ def gaussian_fit(embeddings: np.ndarray, ddof: int = 1) -> tuple[np.ndarray, np.
     return x.mean(axis=0), np.cov(x, rowvar=False, ddof=ddof).reshape(x.shape[1], x.shape[1])
 
 
-def frechet_distance(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray) -> float:
+def frechet_distance(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray,
+                     root_a: np.ndarray | None = None) -> float:
     """‖μa−μb‖² + Tr(Σa + Σb − 2(ΣaΣb)^½) for two Gaussians.
 
     Tr((ΣaΣb)^½) is computed as Σ√λ of the symmetric PSD matrix Σa^½ Σb Σa^½, which has the same
     eigenvalues as ΣaΣb; unlike `scipy.linalg.sqrtm` on the non-symmetric product, this never turns
-    complex or blows up on the rank-deficient covariances that few samples give.
+    complex or blows up on the rank-deficient covariances that few samples give. `root_a` (`psd_sqrt(cov_a)`)
+    saves its eigendecomposition when one reference is compared with many sets.
     """
     mu_a, mu_b = np.asarray(mu_a, np.float64), np.asarray(mu_b, np.float64)
     cov_a, cov_b = np.atleast_2d(cov_a).astype(np.float64), np.atleast_2d(cov_b).astype(np.float64)
-    root_a = _psd_sqrt(cov_a)
+    root_a = psd_sqrt(cov_a) if root_a is None else root_a
     middle = root_a @ cov_b @ root_a
     eigvals = np.linalg.eigvalsh((middle + middle.T) / 2)
     trace_cross = np.sqrt(np.clip(eigvals, 0.0, None)).sum()
@@ -201,6 +203,7 @@ class _Units:
         return np.repeat(self.starts[idx], lengths) + offsets
 
 
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+def psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a PSD matrix (negative round-off eigenvalues clipped to 0)."""
     eigvals, eigvecs = np.linalg.eigh((matrix + matrix.T) / 2)
     return (eigvecs * np.sqrt(np.clip(eigvals, 0.0, None))) @ eigvecs.T

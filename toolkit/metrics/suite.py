@@ -31,6 +31,7 @@ from toolkit.metrics.annotations import Annotations, read_annotations
 from toolkit.metrics.context import EvalContext, MusicScorer, Pair, Unavailable
 from toolkit.metrics.options import SuiteOptions
 from toolkit.metrics.registry import CLIP, METRICS, Metric, SetScore, per_clip_interval
+from toolkit.utils.atomic import atomic_path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".mov", ".mkv", ".webm")
 
@@ -85,9 +86,12 @@ def evaluate_pairs(
     report: Report = _stderr,
     scorer: MusicScorer | None = None,
     only: Sequence[str] | None = None,
+    windows_file: str | Path | None = None,
 ) -> dict[str, Any]:
     """Every registered metric (or the bases in `only`) whose needs are met, over `pairs`; unreadable files
     are reported, counted and left out. `scorer` is the model behind the music, for `needs: model` metrics.
+    With `windows_file`, the embedding windows the set metrics used are saved there (`save_windows`), so a
+    report can pair set metrics across runs on the same clips.
 
     Raises `UserError` when no pair is readable.
     """
@@ -102,6 +106,8 @@ def evaluate_pairs(
         for base, cls in METRICS.items():
             if only is None or base in only:
                 _score(cls(), ctx, out, report)
+        if windows_file is not None and "windows" in vars(ctx):  # computed by a set metric: keep them
+            save_windows(windows_file, ctx.ids, *ctx.windows, ctx.options.embedding)
     out["sources"] = _sources(ctx)
     timed = [ctx.notes.timings[i] for i in ctx.ids if i in ctx.notes.timings]
     if timed:
@@ -162,6 +168,25 @@ def _sources(ctx: EvalContext) -> dict[str, str]:
     return {"embedding": options.embedding, "classifier": options.classifier,
             "targets": notes.targets_source if notes.targets else "reference audio",
             "cuts": notes.cuts_source, "truth": notes.truth_source}
+
+
+def save_windows(path: str | Path, ids: list[str], reference: list[np.ndarray], generated: list[np.ndarray],
+                 embedding: str) -> Path:
+    """Each clip's embedding windows, reference and generated, as `.npz` (`ref/<id>`, `gen/<id>`, `embedding`)."""
+    arrays = {f"ref/{i}": r for i, r in zip(ids, reference, strict=True)}
+    arrays |= {f"gen/{i}": g for i, g in zip(ids, generated, strict=True)}
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, embedding=np.array(embedding), **arrays)
+    return path
+
+
+def load_windows(path: str | Path) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(embedding, {id: reference windows}, {id: generated windows}) from `save_windows`' file."""
+    with np.load(path, allow_pickle=False) as data:
+        ref = {k[4:]: data[k] for k in data.files if k.startswith("ref/")}
+        gen = {k[4:]: data[k] for k in data.files if k.startswith("gen/")}
+        return str(data["embedding"]), ref, gen
 
 
 def flat_metrics(result: dict[str, Any]) -> dict[str, float]:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from toolkit.errors import UserError
+from toolkit.metrics.suite import load_windows
 
 EVALUATION_ARTIFACT = "evaluation.json"  # what the train-evaluate trial logs: the suite's result with per-clip values
+WINDOWS_ARTIFACT = "embedding_windows.npz"  # and each clip's embedding windows (set metrics paired across runs)
 
 
 @dataclass
@@ -21,12 +28,11 @@ class RunRecord:
     label: str = ""  # the sampled parameters, "key=value, ..."
     tags: dict[str, str] = field(default_factory=dict)
     per_clip: dict[str, dict[str, float]] = field(default_factory=dict)  # metric → clip id → value
+    windows: Windows | None = None  # the run's embedding windows (`WINDOWS_ARTIFACT`), if it logged them
 
 
 def sweep_runs(spec) -> list[RunRecord]:
     """Every trial run under the study run of `spec`, ordered by trial number."""
-    from pathlib import Path
-
     from toolkit.utils import mlflow_store as store
 
     if store.user_tracking_uri() is None and not (Path.cwd() / "mlflow.db").is_file():
@@ -50,7 +56,7 @@ def sweep_runs(spec) -> list[RunRecord]:
                 trial=int(tags.get(store.TRIAL_TAG, -1)), params=dict(run.data.params),
                 metrics=dict(run.data.metrics), state=state,
                 reason=tags.get(store.REASON_TAG, ""), label=tags.get("v2m.params", ""), tags=dict(tags),
-                per_clip=_per_clip(client, run.info) if state == "COMPLETE" else {},
+                **(_evaluation(client, run.info) if state == "COMPLETE" else {}),
             ))
         token = page.token
         if not token:
@@ -58,22 +64,41 @@ def sweep_runs(spec) -> list[RunRecord]:
     return sorted(records, key=lambda r: r.trial)
 
 
-def _per_clip(client, info) -> dict[str, dict[str, float]]:
-    """The per-clip values of a trial's `evaluation.json` artifact (the metrics suite's result); {} without it.
-    A local artifact store is read in place; another is downloaded."""
-    import json
+@dataclass(frozen=True)
+class Windows:
+    """Each clip's embedding windows of one run, reference and generated (`toolkit.metrics.suite.save_windows`)."""
+
+    embedding: str
+    reference: dict[str, Any]
+    generated: dict[str, Any]
+
+
+def _evaluation(client, info) -> dict[str, Any]:
+    """`per_clip` and `windows` of a trial run, from its `evaluation.json` and `embedding_windows.npz` artifacts
+    (either may be missing: an older run, or a trial that does not log them)."""
+    out: dict[str, Any] = {}
+    with _artifacts(client, info, (EVALUATION_ARTIFACT, WINDOWS_ARTIFACT)) as found:
+        if EVALUATION_ARTIFACT in found:
+            per_clip = json.loads(found[EVALUATION_ARTIFACT].read_text(encoding="utf-8")).get("per_clip", {})
+            out["per_clip"] = {m: {c: float(v) for c, v in values.items() if v is not None}
+                               for m, values in per_clip.items()}
+        if WINDOWS_ARTIFACT in found:
+            out["windows"] = Windows(*load_windows(found[WINDOWS_ARTIFACT]))
+    return out
+
+
+@contextmanager
+def _artifacts(client, info, wanted: tuple[str, ...]) -> Iterator[dict[str, Path]]:
+    """The local paths of the `wanted` artifacts a run has: read in place from a local store, else downloaded
+    into a temporary folder that lasts for the block."""
     import tempfile
-    from pathlib import Path
     from urllib.parse import unquote, urlparse
 
     location = urlparse(info.artifact_uri)
     if location.scheme in ("", "file"):
-        path = Path(unquote(location.path)) / EVALUATION_ARTIFACT
-        text = path.read_text(encoding="utf-8") if path.is_file() else None
-    elif EVALUATION_ARTIFACT in {a.path for a in client.list_artifacts(info.run_id)}:
-        with tempfile.TemporaryDirectory() as tmp:
-            text = Path(client.download_artifacts(info.run_id, EVALUATION_ARTIFACT, tmp)).read_text(encoding="utf-8")
-    else:
-        text = None
-    per_clip = json.loads(text).get("per_clip", {}) if text else {}
-    return {m: {c: float(v) for c, v in values.items() if v is not None} for m, values in per_clip.items()}
+        root = Path(unquote(location.path))
+        yield {name: root / name for name in wanted if (root / name).is_file()}
+        return
+    present = {a.path for a in client.list_artifacts(info.run_id)}
+    with tempfile.TemporaryDirectory() as tmp:
+        yield {name: Path(client.download_artifacts(info.run_id, name, tmp)) for name in wanted if name in present}

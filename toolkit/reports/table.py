@@ -30,6 +30,7 @@ from toolkit.metrics.wilson import wilson_bounds
 from toolkit.reports.clips import RESAMPLES, clip_means
 from toolkit.reports.directions import MAXIMIZE, storage_key
 from toolkit.reports.paired import Delta, paired_delta
+from toolkit.reports.paired_sets import paired_set_delta
 from toolkit.reports.runs import RunRecord
 from toolkit.utils.mlflow_store import param_text
 
@@ -159,8 +160,14 @@ def build_table(records: list[RunRecord], name: str, group_by: tuple[str, ...], 
             table.baseline = index
             for i, row in enumerate(rows):
                 if i != index:
-                    row.deltas = {m: paired_delta(row.members, rows[index].members, m, confidence) for m in metrics}
+                    row.deltas = {m: _delta(row.members, rows[index].members, m, confidence) for m in metrics}
     return table
+
+
+def _delta(members: list[RunRecord], baseline: list[RunRecord], metric: str, confidence: float):
+    """A per-clip metric's paired difference, else a set metric's from the runs' embedding windows."""
+    return paired_delta(members, baseline, metric, confidence) or paired_set_delta(members, baseline, metric,
+                                                                                    confidence)
 
 
 def summarise(members: list[RunRecord], metric: str, confidence: float = 0.95) -> Cell | None:

@@ -35,8 +35,10 @@ def _paired_legend(table: AblationTable) -> str:
     base = ", ".join(table.rows[table.baseline].values)
     return (f"Paired differences to the baseline row ({base}): the mean over shared test clips of (row − baseline), "
             f"each side's clip value averaged over its seeds, with a {table.confidence:.0%} percentile bootstrap "
-            "over clips. * marks a difference whose interval excludes zero. Set metrics have no per-clip values "
-            "and are not paired (—).")
+            "over clips. FAD, density and coverage are paired the same way: recomputed from every run's embedding "
+            "windows on each resample of the shared clips, averaged over seeds, differenced. * marks a difference "
+            "whose interval excludes zero. Numbers without per-clip values or windows (FAD-∞, IS, losses, runs "
+            "that did not log them) are not paired (—).")
 
 
 def _paired_words(table: AblationTable) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.metrics.suite import flat_metrics, to_json
-from toolkit.reports.runs import EVALUATION_ARTIFACT
+from toolkit.reports.runs import EVALUATION_ARTIFACT, WINDOWS_ARTIFACT
 from toolkit.sweeps.trial import Report, TrialResult, register_trial
 from toolkit.utils.threads import use_threads
 
@@ -44,7 +44,7 @@ def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
         counts = result.counts
     try:
         generated = generate_split(cfg, attached, test, workdir / "generated")
-        evaluation = evaluate_generated(cfg, test, generated, attached)
+        evaluation = evaluate_generated(cfg, test, generated, attached, workdir / WINDOWS_ARTIFACT)
     finally:
         attached.detach()
     evaluation_file = workdir / EVALUATION_ARTIFACT
@@ -53,7 +53,7 @@ def run_train_evaluate(cfg: Any, report: Report, workdir: Path) -> TrialResult:
     if result is not None:
         metrics.update({k: v for k, v in result.metrics.items() if k in ("loss", "val_loss")})
     metrics.update(counts)
-    artifacts = [evaluation_file] + ([] if result is None else [result.checkpoint])
+    artifacts = [evaluation_file, workdir / WINDOWS_ARTIFACT] + ([] if result is None else [result.checkpoint])
     artifacts += sorted(generated.glob("*.wav"))[:KEPT_CLIPS]
     artifacts += _previews(test[0], generated, workdir / "previews")
     curves = {} if result is None else {k: v for k, v in result.history.items() if k in ("loss", "val_loss", "lr")}

@@ -61,10 +61,12 @@ def generate_split(cfg: Any, attached: Any, items: list, out: Path) -> Path:
     return out
 
 
-def evaluate_generated(cfg: Any, items: list, generated: Path, attached: Any | None = None) -> dict:
+def evaluate_generated(cfg: Any, items: list, generated: Path, attached: Any | None = None,
+                       windows_file: Path | None = None) -> dict:
     """The metrics suite over (reference music, generated music) pairs of the test clips. Cuts come from the
     shots feature cache when the experiment extracts shots (no video is decoded again), else from shot
-    detection; with `attached` (the model that generated), model metrics (`nll_gain`) are scored too."""
+    detection; with `attached` (the model that generated), model metrics (`nll_gain`) are scored too;
+    `windows_file` keeps the embedding windows (for paired set metrics in reports)."""
     from omegaconf import OmegaConf
 
     from toolkit.config.sections.evaluation import EvalConfig
@@ -78,7 +80,7 @@ def evaluate_generated(cfg: Any, items: list, generated: Path, attached: Any | N
                                    cuts=cuts, cuts_source=source)
     options = EvalConfig(**OmegaConf.to_container(cfg.evaluation, resolve=True))
     scorer = VideoNllScorer(cfg, attached, items) if attached is not None else None
-    return suite.evaluate_pairs(pairs, options, notes, report=lambda m: None, scorer=scorer)
+    return suite.evaluate_pairs(pairs, options, notes, report=lambda m: None, scorer=scorer, windows_file=windows_file)
 
 
 def _cached_cuts(cfg: Any, items: list) -> tuple[dict[str, Any] | None, str]:
