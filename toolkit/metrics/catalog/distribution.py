@@ -17,15 +17,19 @@ def _resamples(options: SuiteOptions) -> str:
     return f"{options.confidence:.0%} {{}} over clips, both sets resampled ({options.bootstrap_resamples} resamples)"
 
 
-@register_metric("fad", "Fréchet audio distance between reference and generated embedding windows")
-class Fad(Metric):
-    """FAD on all windows, with a basic (pivotal) bootstrap interval for the population FD (`fad.fad_ci`)."""
+class _Frechet(Metric):
+    """A Fréchet distance over the embedding windows of both sides, named by the embedding."""
 
     needs = ("generated", "reference", "embedding")
     scope, direction = SET, MINIMIZE
 
     def conventions(self, options: SuiteOptions) -> tuple[str, ...]:
         return (options.embedding,)
+
+
+@register_metric("fad", "Fréchet audio distance between reference and generated embedding windows")
+class Fad(_Frechet):
+    """FAD on all windows, with a basic (pivotal) bootstrap interval for the population FD (`fad.fad_ci`)."""
 
     def compute(self, ctx: EvalContext, convention: str) -> SetScore:
         ref, gen = ctx.windows
@@ -45,14 +49,8 @@ class Fad(Metric):
 
 
 @register_metric("fad_inf", "FAD-∞: FAD extrapolated over subset sizes to infinitely many samples")
-class FadInf(Metric):
+class FadInf(_Frechet):
     """FAD-∞ (Chong & Forsyth; fadtk's `score_inf`), both sets subsampled together; no interval is drawn."""
-
-    needs = ("generated", "reference", "embedding")
-    scope, direction = SET, MINIMIZE
-
-    def conventions(self, options: SuiteOptions) -> tuple[str, ...]:
-        return (options.embedding,)
 
     def compute(self, ctx: EvalContext, convention: str) -> SetScore:
         ref, gen = ctx.windows

@@ -6,23 +6,25 @@ from toolkit.metrics.context import EvalContext
 from toolkit.metrics.registry import MINIMIZE, Metric, register_metric
 
 
-@register_metric("rtf", "real-time factor: seconds of generation per second of audio")
-class RealTimeFactor(Metric):
-    """Generation seconds over audio seconds, per clip (feature extraction not included)."""
+class _Timed(Metric):
+    """One number per timed clip, read from its `ClipTiming` (feature extraction not included)."""
 
     needs = ("timings",)
     direction = MINIMIZE
+    field = "rtf"
 
     def compute(self, ctx: EvalContext, convention: str) -> dict[str, float]:
-        return {i: ctx.notes.timings[i].rtf for i in ctx.ids if i in ctx.notes.timings}
+        timings = ctx.notes.timings
+        return {i: float(getattr(timings[i], self.field)) for i in ctx.ids if i in timings}
+
+
+@register_metric("rtf", "real-time factor: seconds of generation per second of audio")
+class RealTimeFactor(_Timed):
+    """Generation seconds over audio seconds, per clip."""
 
 
 @register_metric("seconds_per_clip", "seconds of generation per clip")
-class SecondsPerClip(Metric):
-    """Generation seconds per clip (feature extraction not included)."""
+class SecondsPerClip(_Timed):
+    """Generation seconds per clip."""
 
-    needs = ("timings",)
-    direction = MINIMIZE
-
-    def compute(self, ctx: EvalContext, convention: str) -> dict[str, float]:
-        return {i: ctx.notes.timings[i].generation_seconds for i in ctx.ids if i in ctx.notes.timings}
+    field = "generation_seconds"
