@@ -175,8 +175,14 @@ def _table(results, seconds, total, args, val_accuracy, command) -> str:
         "(FAD's floor is its estimator's bias, about d²/2n; FAD-∞ removes most of it), while the paired metrics "
         "see unrelated partners, as in the shuffled column.",
         "- FAD and density/coverage use `mel-stats` (log-mel band means and deviations over 1 s windows), "
-        "not VGGish/CLAP: values are not comparable with published numbers. At these sizes FAD has far fewer "
-        "windows than twice its 128 dimensions, so its interval describes the estimator's spread.",
+        "not VGGish/CLAP: values are not comparable with published numbers. FAD's interval is for the population "
+        "FD (a basic bootstrap that carries the bias correction), so it can lie below the plain value, as in the "
+        "disjoint-sample column; at these sizes FAD has far fewer windows than twice its 128 dimensions, so the "
+        "suite flags that interval as describing the estimator's spread. FAD-∞ has no interval, and at these "
+        "sizes its extrapolation overshoots (negative on identical sets).",
+        "- KL follows audiocraft (1e-6 added to the generated side only), so identical predictions score a "
+        "tiny negative number rather than 0. Density near 1 means the generated clips fill the reference "
+        "manifold as densely as the reference itself (above 1: clustered where the reference is dense).",
         "- Tempo and key accuracy compare each generated clip's estimate (librosa tempo; Krumhansl–Schmuckler "
         "on CQT chroma) with the prompt's attributes, so the 'itself' column is the estimators' ceiling on "
         f"{args.seconds:g} s clips, not 1. Their intervals are Wilson's (0/1 per clip).",
@@ -190,7 +196,7 @@ def _table(results, seconds, total, args, val_accuracy, command) -> str:
         "",
         "Wall time per column (2 shared CPU cores, noisy): "
         + ", ".join(f"{n}: {s:.0f} s" for n, s in seconds.items())
-        + f"; whole script incl. building both worlds and the classifier (unless cached): {total:.0f} s.",
+        + f"; whole script incl. building the three worlds and the classifier (unless cached): {total:.0f} s.",
         "",
         "Regenerate with:",
         "",

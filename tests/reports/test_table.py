@@ -205,7 +205,7 @@ def test_paired_differences_find_a_shift_the_unpaired_intervals_hide(paired_reco
     assert not same.deltas["bhs[0.2s]"].excludes_zero and base.deltas == {}
     markdown = to_markdown(table)
     assert "| base (baseline) |" in markdown and "## Paired differences to the baseline" in markdown
-    assert "differs from the baseline for better." in markdown
+    assert "differs from the baseline for better." in markdown and "Only 12 shared clips" not in markdown
     rows_csv = list(csv.DictReader(to_csv(table).splitlines()[1:]))
     assert [r["baseline"] for r in rows_csv] == ["true", "false", "false"]
     assert rows_csv[0]["bhs[0.2s]_delta"] == "" and float(rows_csv[1]["bhs[0.2s]_delta"]) == pytest.approx(delta.mean)
@@ -276,3 +276,31 @@ def test_fad_is_paired_from_the_runs_embedding_windows() -> None:
     assert paired_set_delta(moved, base, "fad_inf[mel-stats]") is None  # not recomputed per resample
     coverage = paired_set_delta(moved, base, "coverage[mel-stats,k5]", resamples=100)
     assert coverage.mean < 0 and coverage.excludes_zero  # the moved clips leave the reference's balls
+
+
+def test_a_report_removes_plots_of_metrics_it_no_longer_draws(records, monkeypatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    import toolkit.reports.sweep_report as sweep_report
+
+    monkeypatch.setattr(sweep_report, "sweep_runs", lambda spec: records)
+    monkeypatch.chdir(tmp_path)
+    stale = tmp_path / "reports" / "patch" / "fad_vs_head.plan_refine.patch_size_old-name.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    spec = SimpleNamespace(name="patch", group_by=("head.plan_refine.patch_size",), report_metrics=("fad", "rtf"),
+                           report_directions={"fad": "minimize", "rtf": "minimize"}, path=tmp_path / "patch.yaml",
+                           trial="train-evaluate", experiment=tmp_path / "micro.yaml", baseline=None)
+    written = sweep_report.write_sweep_report(spec, tmp_path / "reports")
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "reports" / "patch").glob("*.png")) == sorted(
+        p.name for p in written if p.suffix == ".png")
+
+
+def test_a_paired_table_on_few_clips_says_its_intervals_are_hints(paired_records) -> None:
+    for record in paired_records:
+        record.per_clip = {m: {c: v for c, v in values.items() if c in CLIP_IDS[:4]}
+                           for m, values in record.per_clip.items()}
+    table = build_table(paired_records, "p", ("arm",), ("bhs[0.2s]",), {"bhs[0.2s]": "maximize"}, "cmd",
+                        baseline={"arm": "base"})
+    assert "Only 4 shared clips: a bootstrap over so few clips covers less often than 95%" in to_markdown(table)

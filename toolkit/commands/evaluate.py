@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
         description=(
             "Evaluate generated clips against reference clips matched by file stem. Unmatched or unreadable "
             "files are reported on stderr and counted in the output. Each metric is named with its convention "
-            "(fad[mel-stats], bhs[0.2s], tempo_acc[8%%]) and carries its interval and per-clip values; a metric "
+            "(fad[mel-stats], bhs[0.2s], tempo_acc[8%]) and carries its interval and per-clip values; a metric "
             "whose inputs are missing is listed under 'skipped' with the reason."
         ),
     )

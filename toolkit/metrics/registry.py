@@ -100,14 +100,20 @@ get_metric = METRICS.get
 describe_metric = METRICS.describe
 
 
-def metric_direction(name: str) -> str | None:
-    """The direction of a metric name (display, stored or alias), None when no registered metric has its base."""
+def registered_base(name: str) -> str | None:
+    """The registered metric a name (display, stored or old) belongs to, None for any other name."""
     try:
         base, _ = names.parse(name)
     except UserError:
         return None
     base = names.RENAMED.get(base, base)
-    return METRICS.get(base).direction if base in METRICS else None
+    return base if base in METRICS else None
+
+
+def metric_direction(name: str) -> str | None:
+    """The direction of a metric name (display, stored or alias), None when no registered metric has its base."""
+    base = registered_base(name)
+    return METRICS.get(base).direction if base else None
 
 
 def canonical(name: str, options: SuiteOptions | None = None) -> str:
@@ -117,13 +123,10 @@ def canonical(name: str, options: SuiteOptions | None = None) -> str:
     a plain base or an old name (`fad`, `key_acc_loose`) is the metric at its default convention under
     `options` (`fad[mel-stats]` with the default embedding); any other name (`val_loss`, `params_trainable`,
     a trial's own) is returned as given."""
-    try:
-        base, convention = names.parse(name)
-    except UserError:
+    base = registered_base(name)
+    if base is None:
         return name
-    base = names.RENAMED.get(base, base)
-    if base not in METRICS:
-        return name
+    convention = names.parse(name)[1]
     metric = METRICS.get(base)()
     known = metric.names(options or SuiteOptions())
     if not convention:
@@ -139,8 +142,8 @@ def canonical(name: str, options: SuiteOptions | None = None) -> str:
 
 def is_binary(name: str) -> bool:
     """True when `name` is a metric with 0/1 values per clip (its interval is Wilson's)."""
-    base = names.RENAMED.get(names.parse(name)[0], names.parse(name)[0])
-    return base in METRICS and METRICS.get(base).binary
+    base = registered_base(name)
+    return base is not None and METRICS.get(base).binary
 
 
 def per_clip_interval(values: np.ndarray, binary: bool, options: SuiteOptions) -> tuple[float, float, str]:

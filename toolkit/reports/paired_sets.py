@@ -72,7 +72,7 @@ def paired_set_delta(row: Sequence[RunRecord], baseline: Sequence[RunRecord], me
     if any(w is None or w.embedding != embedding for side in runs for w in side):
         return None
     shared = sorted(set.intersection(*(set(w.generated) & set(w.reference) for side in runs for w in side)))
-    if len(shared) <= max(k, 1):
+    if len(shared) < (2 if base == "fad" else k + 1):  # FAD needs two clips; density/coverage more than k
         return None
     statistics = [[STATISTICS[base](w, shared, k) for w in side] for side in runs]
 

@@ -54,4 +54,6 @@ def write_sweep_report(spec, reports_dir: str | Path = "reports", notes: Sequenc
     pareto = pareto_plot(table, plot_dir)
     if pareto is not None:
         plots.append(pareto)
+    for stale in set(plot_dir.glob("*.png")) - set(plots):  # the folder is the report's: no plot of an old name
+        stale.unlink()
     return write_reports(table, reports_dir, plots) + plots

@@ -41,9 +41,18 @@ def _paired_legend(table: AblationTable) -> str:
             "that did not log them) are not paired (—).")
 
 
+FEW_CLIPS = 10  # below this a bootstrap over clips has too few units to reach its nominal coverage
+
+
 def _paired_words(table: AblationTable) -> list[str]:
-    """Plain words per metric: which rows differ from the baseline, or that none does."""
+    """Plain words per metric: which rows differ from the baseline, or that none does; a warning first when the
+    rows share too few clips for the intervals to hold their level."""
+    counts = [d.n_clips for row in table.rows for d in row.deltas.values() if d is not None]
     lines = []
+    if counts and min(counts) < FEW_CLIPS:
+        lines.append(f"Only {min(counts)} shared clips: a bootstrap over so few clips covers less often than "
+                     f"{table.confidence:.0%}, so read * as a hint, not a finding.")
+        lines.append("")
     for metric in table.metrics:
         scored = [(row, row.deltas.get(metric)) for i, row in enumerate(table.rows) if i != table.baseline]
         scored = [(row, d) for row, d in scored if d is not None]
