@@ -12,6 +12,7 @@ Both storages mark the trials of a dead worker as failed and queue them again
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import socket
 import time
@@ -45,16 +46,44 @@ def open_storage(url: str | None, workdir: str | Path, name: str, heartbeat_inte
     `postgresql://…`, `mysql://…`, `sqlite:///…` → an RDB storage. Heartbeats and retries are on for both."""
     retry = RetryCallback(max_retry)
     if url and "://" in url:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return WorkerAwareRDBStorage(url, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
-                                             heartbeat_stale_trial_callback=retry)
-        except Exception as err:  # SQLAlchemy reports bad URLs and missing drivers in many ways
-            raise UserError(f"--storage {masked_url(url)}: cannot open ({str(err).splitlines()[0]})") from None
+        url = database_url(url)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return WorkerAwareRDBStorage(url, heartbeat_interval=heartbeat_interval,
+                                                 grace_period=grace_period, heartbeat_stale_trial_callback=retry)
+            except Exception as err:  # SQLAlchemy reports bad URLs and missing drivers in many ways
+                if attempt + 1 < OPEN_ATTEMPTS and _is_creation_race(err):
+                    time.sleep(0.5 * (attempt + 1))  # another machine is creating the tables right now
+                    continue
+                raise UserError(f"--storage {masked_url(url)}: cannot open ({str(err).splitlines()[0]})") from None
     path = Path(url) if url else journal_path(workdir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     return HeartbeatJournalStorage(JournalFileBackend(str(path)), heartbeat_interval, grace_period, retry)
+
+
+OPEN_ATTEMPTS = 4
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def database_url(url: str) -> str:
+    """`url` with the PostgreSQL driver the toolkit supports named: `postgresql://…` (and `postgres://…`)
+    becomes `postgresql+psycopg://…` (psycopg 3, the `postgres` extra); `UserError` in one line when it is
+    not installed. Other URLs (an explicit `+driver`, sqlite, mysql) are passed on as given."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in POSTGRES_SCHEMES and not scheme.startswith("postgresql+psycopg"):
+        return url
+    if importlib.util.find_spec("psycopg") is None:
+        raise UserError(f"--storage {masked_url(url)}: the PostgreSQL driver is not installed; "
+                        "pip install -e \".[postgres]\" (psycopg 3)")
+    return f"postgresql+psycopg://{rest}" if scheme in POSTGRES_SCHEMES else url
+
+
+def _is_creation_race(err: Exception) -> bool:
+    """Two processes creating the study tables at once: one of them sees the other's half-made schema."""
+    text = str(err).lower()
+    return any(s in text for s in ("already exists", "duplicate key", "unique constraint", "deadlock"))
 
 
 def masked_url(url: str) -> str:
