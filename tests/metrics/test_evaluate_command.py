@@ -90,7 +90,7 @@ def test_evaluate_names_each_number_with_its_convention_and_reports_problems(fol
     assert metrics["rtf"]["value"] == pytest.approx(0.1)
     assert metrics["fad[mel-stats]"]["value"] > 0 and metrics["kl[micro-style-cnn]"]["value"] > 0
     assert result["sources"]["targets"].endswith("manifest.jsonl")
-    assert result["skipped"]["clap_score[clap]"].startswith("needs local CLAP weights")
+    assert result["skipped"]["clap_score[clap]"].startswith("needs the prompts")  # the first need missing
     err = capsys.readouterr().err
     assert "orphan.wav: no reference file with stem 'orphan'" in err
     assert "c7.wav: no generated file" not in err  # c7 matched but is corrupt:

@@ -82,10 +82,13 @@ def test_train_resume_and_generate_with_the_run(tmp_path, monkeypatch, capsys):
     from toolkit.data.dataset import scan_dataset
 
     test_clips = [item for item in scan_dataset(world, val=0.2, test=0.2).items if item.split == "test"]
-    assert metrics["n_pairs"] == len(test_clips) >= 1 and metrics["embeddings"]["fad"] == "mel-stats"
-    assert {"fad", "fad_ci", "bhs", "bcs", "tempo_acc", "kl", "rtf"} <= set(metrics)
+    assert metrics["n_pairs"] == len(test_clips) >= 1 and metrics["sources"]["embedding"] == "mel-stats"
+    scored = metrics["metrics"]
+    assert {"fad[mel-stats]", "bhs[1s]", "bcs[0.2s]", "tempo_acc[8%]", "kl[micro-style-cnn]", "rtf", "nll_gain"} <= set(
+        scored)  # nll_gain: --run has the model that generated the music
     logged = client.get_run(run_id).data.metrics
-    assert logged["test/fad"] == pytest.approx(metrics["fad"]) and "test/rtf" in logged
+    assert logged["test/fad.mel-stats"] == pytest.approx(scored["fad[mel-stats]"]["value"])
+    assert logged["test/fad.mel-stats_lo"] == pytest.approx(scored["fad[mel-stats]"]["low"]) and "test/rtf" in logged
 
     capsys.readouterr()
     assert main(["train", "--resume", run_dir, "train.steps=8"]) == 2
