@@ -25,6 +25,7 @@ from pathlib import Path
 
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "micro_plan_refine.yaml"
 AR = "AR (token by token)"
+FAD, BHS = "fad[mel-stats]", "bhs[1s]"  # the suite's names, conventions included
 
 
 def sweep_checkpoint(folder: Path | None, patch: int) -> Path | None:
@@ -113,13 +114,13 @@ def main() -> None:
     ar = statistics.median(times[AR])
     clips = results[AR][0].get("n_pairs", "?")
     print(f"\n{args.seconds:g} s of music, guidance on, batch 1, {args.threads} thread(s), median of {args.repeats};"
-          f" FAD (mel-stats) and BHS on {clips} test clips")
-    print(f"{'arm':<26} {'seconds':>8} {'RTF':>6} {'speedup':>8} {'FAD':>8} {'BHS':>6}")
+          f" {FAD} and {BHS} on {clips} test clips")
+    print(f"{'arm':<26} {'seconds':>8} {'RTF':>6} {'speedup':>8} {FAD:>15} {BHS:>8}")
     for name in names:
         seconds = statistics.median(times[name])
         metrics = results[name][0]
         print(f"{name:<26} {seconds:8.3f} {seconds / args.seconds:6.3f} {ar / seconds:8.2f} "
-              f"{metrics['fad']:8.1f} {metrics['bhs']:6.3f}")
+              f"{metrics['metrics'][FAD]['value']:15.1f} {metrics['metrics'][BHS]['value']:8.3f}")
     print(f"speedup {ar / statistics.median(times[f'plan-and-refine P={default}']):.2f}")
 
 
