@@ -31,7 +31,7 @@ from toolkit.metrics.annotations import Annotations, read_annotations
 from toolkit.metrics.context import EvalContext, MusicScorer, Pair, Unavailable
 from toolkit.metrics.options import SuiteOptions
 from toolkit.metrics.registry import CLIP, METRICS, Metric, SetScore, per_clip_interval
-from toolkit.utils.atomic import atomic_path
+from toolkit.metrics.windows import save_windows
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".mov", ".mkv", ".webm")
 
@@ -168,25 +168,6 @@ def _sources(ctx: EvalContext) -> dict[str, str]:
     return {"embedding": options.embedding, "classifier": options.classifier,
             "targets": notes.targets_source if notes.targets else "reference audio",
             "cuts": notes.cuts_source, "truth": notes.truth_source}
-
-
-def save_windows(path: str | Path, ids: list[str], reference: list[np.ndarray], generated: list[np.ndarray],
-                 embedding: str) -> Path:
-    """Each clip's embedding windows, reference and generated, as `.npz` (`ref/<id>`, `gen/<id>`, `embedding`)."""
-    arrays = {f"ref/{i}": r for i, r in zip(ids, reference, strict=True)}
-    arrays |= {f"gen/{i}": g for i, g in zip(ids, generated, strict=True)}
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, embedding=np.array(embedding), **arrays)
-    return path
-
-
-def load_windows(path: str | Path) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(embedding, {id: reference windows}, {id: generated windows}) from `save_windows`' file."""
-    with np.load(path, allow_pickle=False) as data:
-        ref = {k[4:]: data[k] for k in data.files if k.startswith("ref/")}
-        gen = {k[4:]: data[k] for k in data.files if k.startswith("gen/")}
-        return str(data["embedding"]), ref, gen
 
 
 def flat_metrics(result: dict[str, Any]) -> dict[str, float]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import UserError
-from toolkit.metrics.suite import load_windows
+from toolkit.metrics.windows import load_windows
 
 EVALUATION_ARTIFACT = "evaluation.json"  # what the train-evaluate trial logs: the suite's result with per-clip values
 WINDOWS_ARTIFACT = "embedding_windows.npz"  # and each clip's embedding windows (set metrics paired across runs)
@@ -66,7 +66,7 @@ def sweep_runs(spec) -> list[RunRecord]:
 
 @dataclass(frozen=True)
 class Windows:
-    """Each clip's embedding windows of one run, reference and generated (`toolkit.metrics.suite.save_windows`)."""
+    """Each clip's embedding windows of one run, reference and generated (`toolkit.metrics.windows.save_windows`)."""
 
     embedding: str
     reference: dict[str, Any]
