@@ -45,7 +45,7 @@ class MicroSpec:
     max_positions: int = 512
     # world and training
     clips: int = 300
-    clip_seconds: float = 4.0
+    clip_seconds: float = 8.0
     heldout: int = 24
     lm_steps: int = 550  # ~1 CPU s each: with the codec fit and the card, ~12 minutes on one thread
     lm_batch: int = 16

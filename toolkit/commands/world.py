@@ -16,13 +16,19 @@ def _add_build(actions: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "build",
         help="compose and render a world of clips (mp4 + wav) with ground truth and prompts",
         description="Build the synthetic micro world into DIR: clips/*.mp4 (music muxed in) and *.wav, "
-        "manifest.jsonl (beats, downbeats, cuts, shots, tempo, key, style, instruments), prompts.jsonl, "
-        "world.json and preview.png. Deterministic from the seed; an earlier world in DIR is replaced.",
+        "manifest.jsonl (beats, downbeats, cuts and which are on a beat, shots with their styles, tempo, key, "
+        "style, valence, arousal, instruments), prompts.jsonl (with per-shot captions), world.json and "
+        "preview.png. Deterministic from the seed; an earlier world in DIR is replaced.",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="where to write the world")
     parser.add_argument("--clips", type=int, default=300, help="number of clips (default: 300)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each clip (default: 4)")
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="length of each clip (default: 8; storyboards need 5, three shots 8)")
+    parser.add_argument("--storyboards", type=float, default=0.35, metavar="SHARE",
+                        help="share of clips with two or three shots of different styles (default: 0.35)")
+    parser.add_argument("--offbeat-cuts", type=float, default=0.3, metavar="SHARE",
+                        help="share of cuts that fall between beats (default: 0.3)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     return parser
 
@@ -31,7 +37,8 @@ def _run_build(args: argparse.Namespace) -> int:
     from toolkit.data.world import STYLES, build_world
 
     start = time.perf_counter()
-    out = build_world(args.out, clips=args.clips, seed=args.seed, seconds=args.seconds, workers=args.workers)
+    out = build_world(args.out, clips=args.clips, seed=args.seed, seconds=args.seconds, workers=args.workers,
+                      storyboards=args.storyboards, offbeat_cuts=args.offbeat_cuts)
     elapsed = time.perf_counter() - start
     print(f"world: {args.clips} clips of {args.seconds:g} s in {len(STYLES)} styles, seed {args.seed}, "
           f"built in {elapsed:.1f} s -> {out}; preview: {out / 'preview.png'}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.data.audio import sibling_audio
-from toolkit.data.prompts import read_prompts
+from toolkit.data.prompts import ShotCaption, read_prompts
 from toolkit.data.splits import assign_splits
 from toolkit.data.video import probe_video
 from toolkit.errors import MediaError, UserError
@@ -26,6 +26,7 @@ class Item:
     prompt: str | None = None
     paraphrases: tuple[str, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)
+    shots: tuple[ShotCaption, ...] = ()  # per-shot captions, where prompts.jsonl gives them
     split: str = "train"
 
 
@@ -71,6 +72,7 @@ def scan_dataset(root: str | Path, prompts_file: str = "prompts.jsonl", val: flo
             prompt=record.prompt if record else None,
             paraphrases=record.paraphrases if record else (),
             attributes=record.attributes if record else {},
+            shots=record.shots if record else (),
         )
     if not found:
         first = f"; first: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""

@@ -11,12 +11,24 @@ from toolkit.errors import UserError
 
 
 @dataclass(frozen=True)
+class ShotCaption:
+    """What one shot of a clip should sound like: from `start` for `duration` seconds."""
+
+    start: float
+    duration: float
+    caption: str
+
+
+@dataclass(frozen=True)
 class PromptRecord:
-    """A creator prompt for one clip, its paraphrases, and attributes (style, tempo, key, mode, instruments)."""
+    """A creator prompt for one clip, its paraphrases, attributes (style, tempo, key, mode, valence, arousal,
+    instruments), and optional per-shot captions."""
 
     prompt: str
     paraphrases: tuple[str, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)
+    shots: tuple[ShotCaption, ...] = ()
+
 
 
 def read_prompts(path: str | Path) -> dict[str, PromptRecord]:
@@ -54,4 +66,19 @@ def _parse(line: str, where: str) -> tuple[str, PromptRecord]:
     attributes = obj.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise UserError(f"{where}: 'attributes' must be an object")
-    return obj["stem"], PromptRecord(obj["prompt"], tuple(paraphrases), dict(attributes))
+    if not isinstance(obj.get("shots") or [], list):
+        raise UserError(f"{where}: 'shots' must be a list of {{start, duration, caption}} objects")
+    shots = tuple(_shot(entry, f"{where}: shots[{i}]") for i, entry in enumerate(obj.get("shots") or []))
+    return obj["stem"], PromptRecord(obj["prompt"], tuple(paraphrases), dict(attributes), shots)
+
+
+def _shot(entry: Any, where: str) -> ShotCaption:
+    if not isinstance(entry, dict) or not isinstance(entry.get("caption"), str):
+        raise UserError(f"{where}: expected an object with 'start', 'duration' (seconds) and 'caption'")
+    try:
+        start, duration = float(entry["start"]), float(entry["duration"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(f"{where}: 'start' and 'duration' must be numbers of seconds") from None
+    if start < 0 or duration <= 0:
+        raise UserError(f"{where}: needs start >= 0 and duration > 0, got {start} and {duration}")
+    return ShotCaption(start, duration, entry["caption"])

@@ -7,16 +7,18 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from toolkit.data.manifest import MANIFEST
+from toolkit.data.world.storyboard import StoryboardOptions
 from toolkit.errors import UserError
 from toolkit.utils.build_lock import exclusive_build
 from toolkit.utils.paths import cache_root
 
 
-def world_dir(clips: int, seconds: float, seed: int) -> Path:
+def world_dir(clips: int, seconds: float, seed: int, storyboards: float, offbeat_cuts: float) -> Path:
     """The cache folder of the micro world with these parameters (one per parameter set, shared by runs)."""
     from toolkit.data.world import FORMAT_VERSION
 
-    return cache_root() / "worlds" / f"micro-v{FORMAT_VERSION}-{clips}x{seconds:g}s-seed{seed}"
+    name = f"micro-v{FORMAT_VERSION}-{clips}x{seconds:g}s-seed{seed}-storyboards{storyboards:g}-offbeat{offbeat_cuts:g}"
+    return cache_root() / "worlds" / name
 
 
 def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
@@ -27,12 +29,14 @@ def dataset_root(cfg: DictConfig, progress: bool = True) -> Path:
             raise UserError(f"data.root: {root} does not exist or is not a directory")
         return root
     world = cfg.data.world
-    return micro_world(world.clips, world.seconds, world.seed, progress)
+    return micro_world(world.clips, world.seconds, world.seed, progress, world.storyboards, world.offbeat_cuts)
 
 
-def micro_world(clips: int, seconds: float, seed: int, progress: bool = True) -> Path:
+def micro_world(clips: int, seconds: float, seed: int, progress: bool = True,
+                storyboards: float = StoryboardOptions.storyboards,
+                offbeat_cuts: float = StoryboardOptions.offbeat_cuts) -> Path:
     """The micro world with these parameters, built on first use (one process builds, the others wait)."""
-    out = world_dir(clips, seconds, seed)
+    out = world_dir(clips, seconds, seed, storyboards, offbeat_cuts)
     if (out / MANIFEST).is_file():
         return out
     with exclusive_build(out, "the micro world"):
@@ -40,5 +44,6 @@ def micro_world(clips: int, seconds: float, seed: int, progress: bool = True) ->
             from toolkit.data.world import build_world
 
             print(f"building the micro world ({clips} clips of {seconds:g} s, seed {seed}) in {out}")
-            build_world(out, clips=clips, seed=seed, seconds=seconds, progress=progress)
+            build_world(out, clips=clips, seed=seed, seconds=seconds, progress=progress, storyboards=storyboards,
+                        offbeat_cuts=offbeat_cuts)
     return out

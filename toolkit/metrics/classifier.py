@@ -144,10 +144,21 @@ def micro_style_classifier(world: str | Path, settings: StyleCnnSettings | None 
 
 
 def _world_clips(world: Path, manifest: Path, sample_rate: int) -> tuple[list[np.ndarray], list[str]]:
+    """Each clip's music with its style; a storyboard clip gives one stretch per shot, labelled by the shot."""
     from toolkit.data.audio import read_audio
 
-    records = read_manifest(manifest, require=("audio", "style")).values()
-    return [read_audio(world / r["audio"], sample_rate) for r in records], [str(r["style"]) for r in records]
+    audios, labels = [], []
+    for r in read_manifest(manifest, require=("audio", "style")).values():
+        audio = read_audio(world / r["audio"], sample_rate)
+        if not r.get("storyboard", False):
+            audios.append(audio)
+            labels.append(str(r["style"]))
+            continue
+        for shot in r["shots"]:
+            start = round(shot["start"] * sample_rate)
+            audios.append(audio[start : start + round(shot["duration"] * sample_rate)])
+            labels.append(str(shot["style"]))
+    return audios, labels
 
 
 def _save(model: StyleCnnClassifier, folder: Path) -> None:

@@ -115,7 +115,9 @@ def format_card(card: dict) -> str:
         lines.append(f"| {key} | {shown} | {targets.get(key, '')} |")
     lines += [
         "",
-        f"held-out clips: {card.get('heldout', '?')}; build: {card.get('build_seconds', '?')} s wall, "
+        f"held-out clips: {card.get('heldout', '?')} (tempo and style adherence on the "
+        f"{card.get('heldout_plain', card.get('heldout', '?'))} plain ones); "
+        f"build: {card.get('build_seconds', '?')} s wall, "
         f"{card.get('cpu_seconds', '?')} CPU s (user+sys) on {card.get('threads', '?')} threads",
     ]
     if "stage_cpu_seconds" in card:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from toolkit.data.world.storyboard import StoryboardOptions
 from toolkit.errors import UserError
 from toolkit.utils.ranges import Range
 
@@ -14,11 +15,14 @@ from toolkit.utils.ranges import Range
 class WorldConfig:
     """The synthetic micro world built when `data.root` is unset."""
 
-    RANGES: ClassVar[dict[str, Range]] = {"clips": Range(1, 100000), "seconds": Range(2, 600)}
+    RANGES: ClassVar[dict[str, Range]] = {"clips": Range(1, 100000), "seconds": Range(2, 600),
+                                          "storyboards": Range(0, 1), "offbeat_cuts": Range(0, 1)}
 
     clips: int = 300
-    seconds: float = 4.0
+    seconds: float = 8.0  # three storyboard shots of at least 2 s each fit
     seed: int = 0
+    storyboards: float = StoryboardOptions.storyboards  # share of clips with two or three shots of different styles
+    offbeat_cuts: float = StoryboardOptions.offbeat_cuts  # share of cuts that fall between beats
 
 
 @dataclass

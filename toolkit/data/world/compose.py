@@ -1,23 +1,25 @@
-"""Composing one clip: a beat grid, a chord progression, a melody, a bass line and a drum pattern.
+"""Composing one clip: per section, a chord progression, a melody, a bass line and a drum pattern on its grid.
 
-Everything is placed on the beat grid, so beat, downbeat and phrase times are known exactly; the video is
-later cut on phrase boundaries, which makes cut and shot times exact too.
+Everything is placed on the sections' beat grids (`storyboard.py`), so beat, downbeat and cut times are known
+exactly. The clip's key and emotion hold across sections; each section has its style's tempo and instruments.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from toolkit.data.world.styles import DRUM_PATTERNS, KEYS, MODES, Style
+from toolkit.data.world.emotion import Emotion
+from toolkit.data.world.storyboard import BEATS_PER_BAR, Cut, Section
+from toolkit.data.world.styles import DRUM_PATTERNS, KEYS, Style
 
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
-# Progressions as scale degrees (0 = tonic), one chord per bar.
+# Progressions as scale degrees (0 = tonic), one chord per bar. Each leans on its tonic (I/i, IV/iv and V/v
+# only), so a chroma key estimator hears the mode rather than the relative key.
 PROGRESSIONS = {
-    "major": ((0, 4, 5, 3), (0, 3, 4, 3), (5, 3, 0, 4), (0, 5, 3, 4), (0, 3, 0, 4)),
-    "minor": ((0, 5, 2, 6), (0, 3, 4, 0), (0, 6, 5, 6), (0, 5, 3, 4)),
+    "major": ((0, 3, 4, 0), (0, 4, 0, 3), (0, 3, 0, 4), (0, 0, 3, 4)),
+    "minor": ((0, 3, 4, 0), (0, 4, 0, 3), (0, 3, 0, 4), (0, 0, 3, 4)),
 }
 # How often a chord instrument strikes within a bar, in beats.
 CHORD_RHYTHM = {"pad": (0,), "saw pad": (0,), "strings": (0,), "piano": (0, 2), "electric piano": (0, 2.5),
@@ -26,12 +28,11 @@ BASS_RHYTHM = {"synth bass": (0, 1, 2, 3), "upright bass": (0, 2), "cello": (0,)
 # Register (MIDI note around which the melody moves) per melody instrument.
 MELODY_REGISTER = {"bell": 84, "piano": 72, "lead synth": 72, "violin": 76, "mandolin": 76,
                    "acoustic guitar": 67, "electric piano": 72}
-BEATS_PER_BAR = 4
 
 
 @dataclass(frozen=True)
 class Note:
-    """One pitched note: `start` and `duration` in seconds (a negative start began before the clip)."""
+    """One pitched note: `start` and `duration` in seconds (a start before its section is a sustain into it)."""
 
     instrument: str
     part: str  # chords | melody | bass: sets the mixing level
@@ -51,67 +52,84 @@ class Hit:
 
 
 @dataclass
-class Score:
-    """A composed clip with its ground truth (times in seconds from the clip start)."""
+class Part:
+    """The music of one section: it sounds only between the section's start and end."""
 
-    style: Style
-    seconds: float
-    tempo: int
-    key: str
-    mode: str
+    section: Section
     instruments: list[str]
-    beats: list[float]
-    downbeats: list[float]
-    phrases: list[float]  # phrase boundaries inside the clip: where the video cuts
     notes: list[Note] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
 
 
-def compose(style: Style, seconds: float, rng: np.random.Generator) -> Score:
-    """Draw tempo, key and instruments for `style` and compose `seconds` of music on a beat grid."""
-    tempo = int(rng.integers(style.tempo[0], style.tempo[1] + 1))
+@dataclass
+class Score:
+    """A composed clip with its ground truth (times in seconds from the clip start)."""
+
+    seconds: float
+    key: str
+    mode: str
+    emotion: Emotion
+    parts: list[Part]
+    cuts: list[Cut]
+
+    @property
+    def main(self) -> Section:
+        """The longest section: its style and tempo are the clip's."""
+        return max((p.section for p in self.parts), key=lambda s: s.end - s.start)
+
+    @property
+    def style(self) -> Style:
+        return self.main.style
+
+    @property
+    def tempo(self) -> int:
+        return self.main.tempo
+
+    @property
+    def beats(self) -> list[float]:
+        return _round(sorted(t for p in self.parts for t in p.section.beats()))
+
+    @property
+    def downbeats(self) -> list[float]:
+        return _round(sorted(t for p in self.parts for t in p.section.downbeats()))
+
+    @property
+    def instruments(self) -> list[str]:
+        pitched = sorted({i for p in self.parts for i in p.instruments if i != "drums"})
+        return pitched + (["drums"] if any(p.section.style.drums for p in self.parts) else [])
+
+
+def compose(sections: list[Section], cuts: list[Cut], seconds: float, emotion: Emotion,
+            rng: np.random.Generator) -> Score:
+    """Draw the key (the mode is the emotion's) and compose every section's music."""
     tonic = int(rng.integers(len(KEYS)))
-    mode = MODES[int(rng.integers(len(MODES)))]
+    parts = [_compose_part(section, tonic, emotion, rng) for section in sections]
+    return Score(seconds, KEYS[tonic], emotion.mode, emotion, parts, cuts)
+
+
+def _compose_part(section: Section, tonic: int, emotion: Emotion, rng: np.random.Generator) -> Part:
+    style = section.style
+    mode = emotion.mode
     chord_instrument = style.chords[int(rng.integers(len(style.chords)))]
     melody_instrument = style.melody[int(rng.integers(len(style.melody)))]
-    period = 60.0 / tempo
-    # The clip starts at a random point of the music: first beat 50 ms .. one beat in, anywhere in the bar.
-    phase = 0.05 + float(rng.uniform(0.0, period))
-    bar_position = int(rng.integers(BEATS_PER_BAR))  # position in its bar of the first beat in the clip
-    phrase_offset = int(rng.integers(style.bars_per_phrase))
     progression = PROGRESSIONS[mode][int(rng.integers(len(PROGRESSIONS[mode])))]
-
-    # Beat j (j = 0 is the first beat inside the clip) sits at phase + j * period; bars start where
-    # (j + bar_position) % 4 == 0. Start one bar early so sustained sounds are already playing at t = 0.
-    first_bar = -1
-    last_bar = math.ceil((seconds / period + bar_position) / BEATS_PER_BAR)
-    bar_start = {b: phase + (b * BEATS_PER_BAR - bar_position) * period
-                 for b in range(first_bar, last_bar + 1)}
-
-    n_beats = math.ceil((seconds - phase) / period)
-    beats = [phase + j * period for j in range(n_beats) if phase + j * period < seconds]
-    downbeats = [t for b, t in bar_start.items() if 0 <= t < seconds]
-    phrases = [t for b, t in bar_start.items()
-               if 0 < t < seconds and (b + phrase_offset) % style.bars_per_phrase == 0]
-
-    score = Score(style, seconds, tempo, KEYS[tonic], mode, [], _round(beats), _round(downbeats),
-                  _round(phrases))
+    # Bars start one before the section, so sustained sounds already ring at its start.
+    bar_start = section.bar_starts()
+    period = section.period
     scale = SCALES[mode]
+    notes, hits = [], []
     for b, start in bar_start.items():
         degree = progression[b % len(progression)]
         chord = [_scale_pitch(tonic, scale, degree + k) for k in (0, 2, 4)]
-        score.notes += _chord_notes(chord_instrument, chord, start, period, rng)
+        notes += _chord_notes(chord_instrument, chord, start, period, rng)
         if style.bass:
-            score.notes += _bass_notes(style.bass, chord[0], start, period)
+            notes += _bass_notes(style.bass, chord[0], start, period)
         if style.drums:
-            score.hits += _drum_hits(DRUM_PATTERNS[style.drums], start, period, rng)
-    score.notes += _melody(melody_instrument, style, tonic, scale, progression, bar_start, period, rng)
-    score.notes = [n for n in score.notes if n.start < seconds]
-    score.hits = [h for h in score.hits if 0 <= h.time < seconds]
-    score.instruments = sorted({n.instrument for n in score.notes})
-    if style.drums:
-        score.instruments.append("drums")
-    return score
+            hits += _drum_hits(DRUM_PATTERNS[style.drums], start, period, rng)
+    notes += _melody(melody_instrument, style, tonic, scale, progression, bar_start, period, emotion, rng)
+    notes = [n for n in notes if n.start < section.end]
+    hits = [h for h in hits if section.start <= h.time < section.end]
+    return Part(section, sorted({n.instrument for n in notes}), notes, hits)
 
 
 def _round(times: list[float]) -> list[float]:
@@ -162,18 +180,19 @@ def _drum_hits(pattern: dict[str, tuple[int, ...]], bar_start: float, period: fl
 
 
 def _melody(instrument: str, style: Style, tonic: int, scale: tuple[int, ...], progression: tuple[int, ...],
-            bar_start: dict[int, float], period: float, rng: np.random.Generator) -> list[Note]:
-    """A random walk over the scale, landing on chord tones on strong beats, with occasional rests."""
+            bar_start: dict[int, float], period: float, emotion: Emotion, rng: np.random.Generator) -> list[Note]:
+    """A random walk over the scale, landing on chord tones on strong beats, with rests; how dense it is
+    follows the clip's arousal."""
     register = MELODY_REGISTER[instrument]
     base = 12 * ((register - 12) // 12)  # the C an octave or so below the register
     degree = 7 + int(rng.integers(-2, 3))
-    step = style.melody_step
+    step = min(style.melody_step * emotion.melody_subdivision, float(BEATS_PER_BAR))
     notes = []
     for b, start in sorted(bar_start.items()):
         chord_degrees = {(progression[b % len(progression)] + k) % len(scale) for k in (0, 2, 4)}
         for i in range(int(BEATS_PER_BAR / step)):
             beat = i * step
-            if rng.random() < 0.2 and beat != 0:
+            if rng.random() < emotion.melody_rest and beat != 0:
                 continue
             degree += int(rng.choice((-2, -1, -1, 0, 1, 1, 2)))
             degree = min(max(degree, 3), 13)

@@ -1,7 +1,8 @@
-"""Creator-style prompts with paraphrases, drawn from templates over a clip's attributes.
+"""Creator-style prompts with paraphrases, drawn from templates over a clip's attributes, and shot captions.
 
 The main prompt always names style, tempo, key and mode; paraphrases reword it (and some name the
-instruments), as attribute-augmented prompts in video-to-music benchmarks do.
+instruments), as attribute-augmented prompts in video-to-music benchmarks do. Mood words come from the clip's
+emotion (its quadrant of valence and arousal), not from its style. A storyboard names its styles in order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ PARAPHRASES = (
     "soundtrack: {label}, {mood} and {mood2}, featuring {instruments} ({key} {mode}, {tempo} BPM)",
     "{a3} {mood3} piece in the style of {a_label} {label}, {key} {mode} at {tempo} BPM",
 )
-MODE_MOODS = {"major": ("bright", "hopeful", "uplifting"), "minor": ("melancholic", "wistful", "moody")}
+CAPTION = "{label} at {tempo} BPM, {mood}"
 
 
 def _article(word: str) -> str:
@@ -28,13 +29,17 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def make_prompts(label: str, moods: tuple[str, ...], tempo: int, key: str, mode: str, instruments: list[str],
-                 rng: np.random.Generator, n_paraphrases: int = 3) -> tuple[str, list[str]]:
-    """The main prompt and `n_paraphrases` distinct paraphrases."""
-    pool = list(moods) + list(MODE_MOODS[mode])
-    picked = [pool[i] for i in rng.choice(len(pool), size=3, replace=False)]
+def make_prompts(labels: list[str], tempos: list[int], key: str, mode: str, moods: tuple[str, ...],
+                 instruments: list[str], rng: np.random.Generator,
+                 n_paraphrases: int = 3) -> tuple[str, list[str], list[str]]:
+    """The main prompt, `n_paraphrases` distinct paraphrases and one caption per section (`labels` and
+    `tempos` in section order)."""
+    picked = [moods[i] for i in rng.choice(len(moods), size=3, replace=False)]
+    label = ", then ".join(f"{_article(x)} {x}" if i else x for i, x in enumerate(labels))
+    tempo = "/".join(str(t) for t in tempos) if len(set(tempos)) > 1 else str(tempos[0])
     fields = {"label": label, "tempo": tempo, "key": key, "mode": mode, "instruments": _join(instruments),
               "mood": picked[0], "mood2": picked[1], "mood3": picked[2], "a": _article(picked[0]),
               "a2": _article(picked[1]), "a3": _article(picked[2]), "a_label": _article(label)}
     chosen = rng.choice(len(PARAPHRASES), size=n_paraphrases, replace=False)
-    return MAIN.format(**fields), [PARAPHRASES[i].format(**fields) for i in sorted(chosen)]
+    captions = [CAPTION.format(label=x, tempo=t, mood=picked[0]) for x, t in zip(labels, tempos, strict=True)]
+    return MAIN.format(**fields), [PARAPHRASES[i].format(**fields) for i in sorted(chosen)], captions

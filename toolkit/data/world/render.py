@@ -1,8 +1,9 @@
 """Rendering a clip's video from its score.
 
-What is on screen (palette, shape, texture) carries the style; shapes pulse and the frame flashes on every
-beat, more on downbeats (the rhythm signal); on every phrase boundary the shot changes hard: a new
-background, texture and shape layout (the storyboard signal).
+What is on screen (palette, shape, texture) carries the style of the section being shown; shapes pulse and the
+frame flashes on every beat, more on downbeats (the rhythm signal); at every cut the shot changes hard: a new
+background, texture and shape layout (the storyboard signal). The clip's emotion grades the colours
+(valence: saturation and brightness) and sets how fast the shapes drift (arousal).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolkit.data.world.compose import Score
+from toolkit.data.world.emotion import Emotion
+from toolkit.data.world.storyboard import Cut
 from toolkit.data.world.styles import Style
 
 PULSE_DECAY = 0.12  # seconds: how fast a beat flash fades
@@ -26,6 +29,7 @@ class Shot:
 
     start: float
     end: float
+    shape: str  # the style's: circle | square | triangle | band | blob | ring
     background: np.ndarray  # (H, W, 3) float: colour plus texture
     centres: np.ndarray  # (n, 2) x, y at the shot start
     velocities: np.ndarray  # (n, 2) pixels per second
@@ -33,10 +37,10 @@ class Shot:
     colours: np.ndarray  # (n, 3)
 
 
-def cut_times(score: Score, fps: float) -> list[float]:
-    """Phrase boundaries that fall on a frame of the clip: a cut at c shows from frame ceil(c * fps) on."""
+def visible_cuts(score: Score, fps: float) -> list[Cut]:
+    """The planned cuts that fall on a frame of the clip: a cut at c shows from frame ceil(c * fps) on."""
     n_frames = frame_count(score.seconds, fps)
-    return [c for c in score.phrases if first_frame_at(c, fps) < n_frames]
+    return [c for c in score.cuts if first_frame_at(c.time, fps) < n_frames]
 
 
 def frame_count(seconds: float, fps: float) -> int:
@@ -48,16 +52,17 @@ def first_frame_at(time: float, fps: float) -> int:
     return math.ceil(time * fps - 1e-9)
 
 
-def render_video(score: Score, fps: float, size: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, list[float]]:
-    """Frames (T, size, size, 3) uint8 of `score` and the cut times they contain."""
-    cuts = cut_times(score, fps)
-    bounds = [0.0, *cuts, score.seconds]
-    shots, previous = [], -1
+def render_video(score: Score, fps: float, size: int, rng: np.random.Generator) -> tuple[np.ndarray, list[Cut]]:
+    """Frames (T, size, size, 3) uint8 of `score` and the cuts they contain."""
+    cuts = visible_cuts(score, fps)
+    bounds = [0.0, *(c.time for c in cuts), score.seconds]
+    shots, previous = [], (None, -1)
     for start, end in itertools.pairwise(bounds):
-        background = int(rng.choice([i for i in range(len(score.style.backgrounds)) if i != previous]))
-        shots.append(_layout(score.style, start, end, background, size, rng))
-        previous = background
+        style = next(p.section.style for p in reversed(score.parts) if p.section.start <= start + 1e-9)
+        choices = [i for i in range(len(style.backgrounds)) if (style.name, i) != previous]
+        background = int(rng.choice(choices))
+        shots.append(_layout(style, score.emotion, start, end, background, size, rng))
+        previous = (style.name, background)
     beat_weight = {t: 0.6 for t in score.beats} | {t: 1.0 for t in score.downbeats}
     beat_times = np.array(sorted(beat_weight))
     weights = np.array([beat_weight[t] for t in beat_times])
@@ -69,7 +74,7 @@ def render_video(score: Score, fps: float, size: int,
         t = i / fps
         while shot + 1 < len(shots) and t >= shots[shot + 1].start - 1e-9:
             shot += 1
-        frames[i] = _draw(shots[shot], t, _pulse(t, beat_times, weights), score.style.shape, xx, yy)
+        frames[i] = _draw(shots[shot], t, _pulse(t, beat_times, weights), xx, yy)
     return frames, cuts
 
 
@@ -82,19 +87,22 @@ def _pulse(t: float, beat_times: np.ndarray, weights: np.ndarray) -> float:
     return float(weights[last] * np.exp(-(t - beat_times[last]) / PULSE_DECAY))
 
 
-def _layout(style: Style, start: float, end: float, background: int, size: int,
+def _layout(style: Style, emotion: Emotion, start: float, end: float, background: int, size: int,
             rng: np.random.Generator) -> Shot:
     n = int(rng.integers(3, 6))
     angles = rng.uniform(0, 2 * np.pi, n)
     colours = np.array(style.accents, dtype=np.float32)[rng.integers(len(style.accents), size=n)]
+    base = emotion.grade(np.array(style.backgrounds[background], np.float32))
+    speed = style.motion * emotion.motion
     return Shot(
         start=start,
         end=end,
-        background=_texture(style.texture, np.array(style.backgrounds[background], np.float32), size, rng),
+        shape=style.shape,
+        background=_texture(style.texture, base, size, rng),
         centres=rng.uniform(0.1 * size, 0.9 * size, (n, 2)).astype(np.float32),
-        velocities=(style.motion * np.stack([np.cos(angles), np.sin(angles)], 1)).astype(np.float32),
+        velocities=(speed * np.stack([np.cos(angles), np.sin(angles)], 1)).astype(np.float32),
         radii=rng.uniform(0.08 * size, 0.16 * size, n).astype(np.float32),
-        colours=colours,
+        colours=emotion.grade(colours),
     )
 
 
@@ -123,7 +131,7 @@ def _texture(kind: str, colour: np.ndarray, size: int, rng: np.random.Generator)
     return np.clip(colour[None, None, :] + shade[..., None], 0, 255)
 
 
-def _draw(shot: Shot, t: float, pulse: float, shape: str, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+def _draw(shot: Shot, t: float, pulse: float, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
     size = xx.shape[0]
     frame = shot.background + np.float32(BACKGROUND_FLASH * pulse)
     centres = (shot.centres + shot.velocities * (t - shot.start)) % size
@@ -133,7 +141,7 @@ def _draw(shot: Shot, t: float, pulse: float, shape: str, xx: np.ndarray, yy: np
         reach = 2.3 * r
         rows = slice(max(int(cy - reach), 0), min(int(cy + reach) + 1, size))
         cols = slice(max(int(cx - reach), 0), min(int(cx + reach) + 1, size))
-        alpha = _mask(shape, xx[rows, cols] - cx, yy[rows, cols] - cy, r)[..., None]
+        alpha = _mask(shot.shape, xx[rows, cols] - cx, yy[rows, cols] - cy, r)[..., None]
         lit = colour + (255 - colour) * np.float32(0.5 * pulse)
         frame[rows, cols] = frame[rows, cols] * (1 - alpha) + lit * alpha
     return np.clip(frame, 0, 255).astype(np.uint8)

@@ -1,7 +1,8 @@
 """The style table of the micro world: what each style sounds like and what it looks like.
 
 A style ties the audio (tempo range, instruments, drum pattern) to the video (palette, shape, texture), so
-that the video's content predicts the music's style: the semantic signal conditioners should pick up.
+that the video's content predicts the music's style: the semantic signal conditioners should pick up. Mood is
+not a style's: it follows the clip's emotion (`emotion.py`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ class Style:
     bass: str | None
     drums: str | None  # a key of DRUM_PATTERNS
     melody_step: float  # melody grid in beats (0.5 = eighth notes)
-    bars_per_phrase: int  # a hard video cut lands on every phrase boundary
-    moods: tuple[str, ...]
+    bars_per_phrase: int  # a plain clip cuts on every phrase boundary
     # One hue per style (the semantic signal) in lightness variants far enough apart that a shot change moves
     # every background pixel by more than a beat flash does; a shot never repeats the previous background.
     backgrounds: tuple[RGB, ...]
@@ -55,7 +55,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums=None,
             melody_step=2.0,
             bars_per_phrase=1,
-            moods=("calm", "dreamy", "spacious", "floating", "serene"),
             backgrounds=((20, 30, 90), (40, 55, 150), (10, 15, 50)),
             accents=((120, 160, 255), (190, 140, 255), (140, 220, 255)),
             shape="blob",
@@ -72,7 +71,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums=None,
             melody_step=1.0,
             bars_per_phrase=1,
-            moods=("tender", "warm", "soft", "intimate", "gentle"),
             backgrounds=((120, 60, 28), (170, 90, 45), (80, 38, 18)),
             accents=((255, 214, 150), (250, 180, 90), (255, 240, 200)),
             shape="circle",
@@ -89,7 +87,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums="four_on_floor",
             melody_step=0.5,
             bars_per_phrase=2,
-            moods=("energetic", "driving", "punchy", "pulsing", "euphoric"),
             backgrounds=((36, 6, 48), (80, 16, 104), (8, 2, 10)),
             accents=((255, 40, 200), (190, 70, 255), (255, 120, 230)),
             shape="square",
@@ -106,7 +103,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums=None,
             melody_step=1.0,
             bars_per_phrase=1,
-            moods=("lyrical", "sweeping", "elegant", "cinematic", "stately"),
             backgrounds=((24, 80, 40), (44, 130, 66), (8, 36, 18)),
             accents=((220, 200, 110), (170, 240, 160), (240, 230, 180)),
             shape="band",
@@ -123,7 +119,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums="folk",
             melody_step=0.5,
             bars_per_phrase=1,
-            moods=("earthy", "rustic", "cheerful", "homely", "bright"),
             backgrounds=((130, 125, 30), (170, 165, 50), (95, 90, 20)),
             accents=((210, 90, 30), (240, 200, 120), (120, 60, 20)),
             shape="triangle",
@@ -140,7 +135,6 @@ STYLE_TABLE: dict[str, Style] = {
             drums="backbeat",
             melody_step=1.0,
             bars_per_phrase=1,
-            moods=("mellow", "laid-back", "hazy", "cozy", "chill"),
             backgrounds=((200, 120, 150), (235, 160, 185), (160, 90, 120)),
             accents=((60, 180, 170), (250, 240, 220), (90, 200, 200)),
             shape="ring",

@@ -22,16 +22,40 @@ def midi_to_hz(pitch: float) -> float:
 
 
 def render_audio(score: Score, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Mix every note and drum hit of `score` into a mono float32 signal of `score.seconds`, peak 0.9."""
+    """Mix every section's notes and drum hits into a mono float32 signal of `score.seconds`; each section
+    sounds only over its own span. Valence sets the timbre's brightness and arousal the peak level."""
     n = int(round(score.seconds * sample_rate))
     mix = np.zeros(n, dtype=np.float64)
-    for note in score.notes:
-        voice = INSTRUMENTS[note.instrument](midi_to_hz(note.pitch), note.duration, sample_rate)
-        _add(mix, voice * note.velocity * LEVELS[note.part], note.start, sample_rate)
-    for hit in score.hits:
-        _add(mix, DRUMS[hit.drum](sample_rate, rng) * hit.velocity * LEVELS[hit.drum], hit.time, sample_rate)
+    for part in score.parts:
+        layer = np.zeros(n, dtype=np.float64)
+        for note in part.notes:
+            voice = INSTRUMENTS[note.instrument](midi_to_hz(note.pitch), note.duration, sample_rate)
+            _add(layer, voice * note.velocity * LEVELS[note.part], note.start, sample_rate)
+        for hit in part.hits:
+            _add(layer, DRUMS[hit.drum](sample_rate, rng) * hit.velocity * LEVELS[hit.drum], hit.time,
+                 sample_rate)
+        mix += layer * _span(n, part.section.start, part.section.end, sample_rate)
+    mix = _tilt(mix, score.emotion.timbre_brightness, sample_rate)
     peak = float(np.max(np.abs(mix))) or 1.0
-    return (mix * (0.9 / peak)).astype(np.float32)
+    return (mix * (score.emotion.peak_level / peak)).astype(np.float32)
+
+
+def _span(n: int, start: float, end: float, sample_rate: int, fade: float = 0.005) -> np.ndarray:
+    """1 over [start, end) with 5 ms linear ramps inside it at cuts (none at the clip's own edges)."""
+    t = np.arange(n) / sample_rate
+    gain = ((t >= start) & (t < end)).astype(np.float64)
+    if start > 0:
+        gain *= np.clip((t - start) / fade, 0.0, 1.0)
+    if end < n / sample_rate:
+        gain *= np.clip((end - t) / fade, 0.0, 1.0)
+    return gain
+
+
+def _tilt(mix: np.ndarray, brightness: float, sample_rate: int, corner: float = 800.0) -> np.ndarray:
+    """Keep the mix below `corner` Hz and scale what lies above it by `brightness` (a first-order shelf)."""
+    b, a = signal.butter(1, corner, fs=sample_rate)
+    low = signal.lfilter(b, a, mix)
+    return low + brightness * (mix - low)
 
 
 def _add(mix: np.ndarray, voice: np.ndarray, start: float, sample_rate: int) -> None:
