@@ -24,7 +24,8 @@ def test_concurrent_callers_build_the_world_once(monkeypatch: pytest.MonkeyPatch
         return out
 
     monkeypatch.setattr(world_package, "build_world", slow_build)
-    cfg = OmegaConf.create({"data": {"root": None, "world": {"clips": 3, "seconds": 2.0, "seed": 7}}})
+    world = {"clips": 3, "seconds": 2.0, "seed": 7, "storyboards": 0.35, "offbeat_cuts": 0.3}
+    cfg = OmegaConf.create({"data": {"root": None, "world": world}})
     roots: list[Path] = []
     callers = [threading.Thread(target=lambda: roots.append(dataset_root(cfg, progress=False))) for _ in range(2)]
     for caller in callers:

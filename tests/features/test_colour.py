@@ -37,11 +37,25 @@ def test_rows_sum_to_one_and_mixtures_split():
     np.testing.assert_allclose(colour_histograms(half, bins=2)[0], [0.5, 0, 0, 0, 0.5, 0, 0, 0])
 
 
-def test_bin_edges_are_equal_ranges():
-    values = np.array([0, 63, 64, 127, 128, 191, 192, 255], dtype=np.uint8)
+def test_values_are_shared_linearly_between_the_nearest_bin_centres():
+    # bins=4: centres at 32, 96, 160, 224; 64 lies halfway between the first two; the ends clamp.
+    values = np.array([0, 32, 48, 64, 96, 224, 255], dtype=np.uint8)
     frames = np.zeros((len(values), 1, 1, 3), dtype=np.uint8)
-    frames[:, 0, 0, 2] = values  # blue channel only: bin index = blue quarter
-    assert colour_histograms(frames, bins=4).argmax(axis=1).tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    frames[:, 0, 0, 2] = values  # blue channel only: bin index = blue bin
+    hist = colour_histograms(frames, bins=4)[:, :4]
+    expected = [[1, 0, 0, 0], [1, 0, 0, 0], [0.75, 0.25, 0, 0], [0.5, 0.5, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1],
+                [0, 0, 0, 1]]
+    np.testing.assert_allclose(hist, expected, atol=1e-6)
+
+
+def test_a_small_change_of_colour_moves_little_mass_even_across_a_bin_edge():
+    """A beat flash of 6 grey levels on a colour just below a hard bin edge (160 at 8 bins) moved all the
+    mass to the next bin; shared binning moves 6/32 of it per channel, so it is not mistaken for a cut."""
+    before = np.full((1, 4, 4, 3), (157, 140, 120), dtype=np.uint8)
+    after = before + 6
+    hist = colour_histograms(np.concatenate([before, after]), bins=8)
+    distance = 0.5 * np.abs(hist[0] - hist[1]).sum()
+    assert 0 < distance <= 3 * 6 / 32 + 1e-6
 
 
 def test_bad_input():

@@ -15,9 +15,12 @@ from toolkit.utils.ranges import Range
 def colour_histograms(frames: np.ndarray, bins: int = 8) -> np.ndarray:
     """Joint RGB histograms, (T, bins**3) float32, each row summing to 1.
 
-    Channel values are cut into `bins` equal ranges; bin index is `(r * bins + g) * bins + b`, so pure red
-    (255, 0, 0) lands in bin `(bins - 1) * bins * bins`. A joint histogram tells colours apart that share
-    channel marginals (red+cyan vs white+black), which per-channel histograms cannot.
+    Each channel's range is cut into `bins` equal bins, and a value is shared between the two nearest bin
+    centres in proportion to its distance (trilinear over the three channels), so a small change of colour
+    moves little mass: a flash of a few grey levels on a colour near a bin edge is not a new picture. Bin index
+    is `(r * bins + g) * bins + b`, so pure red (255, 0, 0) lands wholly in bin `(bins - 1) * bins * bins`. A
+    joint histogram tells colours apart that share channel marginals (red+cyan vs white+black), which
+    per-channel histograms cannot.
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -25,11 +28,22 @@ def colour_histograms(frames: np.ndarray, bins: int = 8) -> np.ndarray:
     if not 1 <= bins <= 256:
         raise UserError(f"features.colour.bins must be in 1..256, got {bins}")
     n_frames = len(frames)
-    q = (frames.reshape(n_frames, -1, 3).astype(np.int64) * bins) >> 8
-    index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
-    index += np.arange(n_frames)[:, None] * bins**3  # one bincount for all frames
-    counts = np.bincount(index.ravel(), minlength=n_frames * bins**3).reshape(n_frames, bins**3)
-    return (counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)).astype(np.float32)
+    # Position in bin units, bin k's centre at k: the lower neighbour and the share that goes to the upper one.
+    position = frames.reshape(n_frames, -1, 3).astype(np.float32) * (bins / 256.0) - 0.5
+    lower = np.floor(position)
+    upper_share = position - lower
+    lower = lower.astype(np.int64)
+    frame_offset = np.arange(n_frames)[:, None] * bins**3  # one bincount for all frames
+    counts = np.zeros(n_frames * bins**3, np.float64)
+    for corner in range(8):  # the 2 x 2 x 2 neighbouring bins
+        index, weight = frame_offset, np.ones(lower.shape[:2], np.float32)
+        for channel, stride in enumerate((bins * bins, bins, 1)):
+            up = (corner >> channel) & 1
+            index = index + stride * np.clip(lower[..., channel] + up, 0, bins - 1)
+            weight = weight * (upper_share[..., channel] if up else 1.0 - upper_share[..., channel])
+        counts += np.bincount(index.ravel(), weights=weight.ravel(), minlength=len(counts))
+    counts = counts.reshape(n_frames, bins**3)
+    return (counts / np.maximum(counts.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 @register_extractor("colour")
@@ -46,7 +60,7 @@ class ColourHistogram(Extractor):
         return {"histogram": FRAMES}
 
     def config(self) -> dict:
-        return {"bins": self.bins, "space": "rgb-joint"}
+        return {"bins": self.bins, "space": "rgb-joint", "binning": "linear"}
 
     def __call__(self, frames: Any) -> dict[str, np.ndarray]:
         return {"histogram": colour_histograms(frames.array, self.bins)}

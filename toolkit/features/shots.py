@@ -82,7 +82,7 @@ class ShotBoundaries(Extractor):
             "bins": self.bins,
             "flash_frames": self.flash_frames,
             "min_shot_seconds": self.min_shot_seconds,
-            "distance": "tv-rgb-joint",
+            "distance": "tv-rgb-joint-linear",
         }
 
     def __call__(self, frames: Any) -> dict[str, np.ndarray]:
