@@ -78,12 +78,28 @@ def test_malformed_prompts_file_names_the_line(folder: Path) -> None:
         ('{"stem": "good", "prompt": "x", "attributes": [1, 2]}', "'attributes' must be an object"),
         ('{"stem": "good", "prompt": null}', "'prompt' must be a non-empty string"),
         ("[1, 2]", "expected a JSON object"),
+        ('{"stem": "good", "prompt": "x", "shots": {"a": 1}}', "'shots' must be a list"),
+        ('{"stem": "good", "prompt": "x", "shots": [{"start": 0, "duration": 2}]}', r"shots\[0\]: expected an object"),
+        ('{"stem": "good", "prompt": "x", "shots": [{"start": "a", "duration": 2, "caption": "c"}]}',
+         r"shots\[0\]: 'start' and 'duration' must be numbers"),
+        ('{"stem": "good", "prompt": "x", "shots": [{"start": 1, "duration": 0, "caption": "c"}]}',
+         r"shots\[0\]: needs start >= 0 and duration > 0"),
     ],
 )
 def test_prompt_fields_are_type_checked(folder: Path, line: str, message: str) -> None:
     (folder / "prompts.jsonl").write_text(line + "\n")
     with pytest.raises(UserError, match=f"prompts.jsonl:1: {message}"):
         scan_dataset(folder)
+
+
+def test_per_shot_captions_reach_the_item(folder: Path) -> None:
+    shots = [{"start": 0.0, "duration": 2.5, "caption": "a piano ballad"},
+             {"start": 2.5, "duration": 1.5, "caption": "strings"}]
+    (folder / "prompts.jsonl").write_text(json.dumps({"stem": "good", "prompt": "x", "shots": shots}) + "\n")
+    item = next(i for i in scan_dataset(folder).items if i.stem == "good")
+    assert [(s.start, s.duration, s.caption) for s in item.shots] == [(0.0, 2.5, "a piano ballad"),
+                                                                       (2.5, 1.5, "strings")]
+    assert all(i.shots == () for i in scan_dataset(folder).items if i.stem != "good")
 
 
 def test_all_bad_folder_names_the_first_reason(tmp_path: Path) -> None:

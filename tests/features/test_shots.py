@@ -33,6 +33,7 @@ def test_boundaries_exactly_at_constructed_cuts(frames_of, three_shots):
     array, lengths = three_shots
     out = get_extractor("shots")(frames_of(array, fps=8.0))
     np.testing.assert_array_equal(out["boundaries"], [10 / 8, 17 / 8])
+    np.testing.assert_allclose(out["segments"], [[0, 10 / 8], [10 / 8, 7 / 8], [17 / 8, 15 / 8]], rtol=1e-6)
     assert out["index"].tolist() == [0] * 10 + [1] * 7 + [2] * 15
     np.testing.assert_allclose(out["duration"], np.repeat(np.array(lengths) / 8, lengths), rtol=1e-6)
     expected_position = np.concatenate([np.arange(n) / n for n in lengths])

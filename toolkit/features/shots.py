@@ -54,7 +54,8 @@ def shot_starts(
 class ShotBoundaries(Extractor):
     """Shots and per-frame storyboard encodings.
 
-    Outputs: `boundaries` (S-1,) cut times in s (start of every shot but the first); per frame `index` (T,)
+    Outputs: `boundaries` (S-1,) cut times in s (start of every shot but the first); `segments` (S, 2) each
+    shot's start and duration in s (the segment kind: one row per shot); per frame `index` (T,)
     shot index, `position` (T,) in [0, 1): time since its shot began over the shot's duration, `duration`
     (T,) its shot's length in s (the last shot ends one frame after the last frame); `distance` (T,) the
     histogram change from the previous frame (0 for the first), for inspection and threshold tuning.
@@ -73,7 +74,8 @@ class ShotBoundaries(Extractor):
         self.min_shot_seconds = float(min_shot_seconds)
 
     def outputs(self) -> dict[str, Feature]:
-        return {"boundaries": Feature("events"), "index": Feature("frames", categorical=True), "position": FRAMES,
+        return {"boundaries": Feature("events"), "segments": Feature("segments"),
+                "index": Feature("frames", categorical=True), "position": FRAMES,
                 "duration": FRAMES, "distance": FRAMES}
 
     def config(self) -> dict:
@@ -103,6 +105,7 @@ class ShotBoundaries(Extractor):
         distance[1:] = 0.5 * np.abs(np.diff(hist, axis=0)).sum(axis=1)
         return {
             "boundaries": start_times[1:],
+            "segments": np.stack([start_times, durations], axis=1).astype(np.float32),
             "index": index,
             "position": ((times - start_times[index]) / durations[index]).astype(np.float32),
             "duration": durations[index].astype(np.float32),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _shots(score: Score, cuts: list[Cut], seconds: float, captions: list[str]) -
     """Per shot: start, duration, and the style, tempo and caption of the section it shows."""
     bounds = [0.0, *(c.time for c in cuts), round(seconds, 6)]
     shots = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         k = max(i for i, p in enumerate(score.parts) if p.section.start <= start + 1e-9)
         section = score.parts[k].section
         shots.append({"start": start, "duration": round(end - start, 6), "style": section.style.name,

@@ -9,7 +9,7 @@ cut and a cut on a beat are different things. Everything here is decided before 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -128,8 +128,7 @@ def _storyboard(opening: Section, seconds: float, rng: np.random.Generator,
         fraction = 0.0 if on_beat else float(rng.uniform(*OFF_BEAT))
         tempo = _tempo(style, rng)
         following = Section(style, time, seconds, tempo, fraction * 60.0 / tempo, 0, 0)
-        sections[-1] = Section(current.style, current.start, time, current.tempo, current.phase,
-                               current.bar_position, current.phrase_offset)
+        sections[-1] = replace(current, end=time)
         sections.append(following)
         cuts.append(Cut(time, on_beat))
         used.append(style.name)
