@@ -28,6 +28,10 @@ def fake_model(frames: np.ndarray, fps: float) -> np.ndarray:
     return np.stack([frames.mean(axis=(1, 2, 3)) / 255.0, np.arange(len(frames)) / fps], axis=1)
 
 
+def wrong_shape(frames: np.ndarray, fps: float) -> np.ndarray:
+    return np.zeros((len(frames), 3))
+
+
 def test_valence_arousal_calls_the_named_model(frames_of, solid_frames):
     frames = frames_of(np.concatenate([solid_frames((255, 255, 255), 2), solid_frames((0, 0, 0), 2)]), fps=4.0)
     out = get_extractor("valence_arousal", model=f"{__name__}:fake_model")(frames)["va"]
@@ -40,4 +44,4 @@ def test_valence_arousal_without_a_model_or_with_a_bad_one_is_one_clear_error(fr
     with pytest.raises(UserError, match="cannot load"):
         get_extractor("valence_arousal", model="no_such_module:f")(frames_of(solid_frames((0, 0, 0), 1)))
     with pytest.raises(UserError, match=r"expected \(1, 2\)"):
-        get_extractor("valence_arousal", model="numpy:ravel")(frames_of(solid_frames((0, 0, 0), 1)))
+        get_extractor("valence_arousal", model=f"{__name__}:wrong_shape")(frames_of(solid_frames((0, 0, 0), 1)))
