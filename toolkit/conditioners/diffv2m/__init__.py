@@ -1,0 +1,12 @@
+"""Diff-V2M's conditioning on the frozen decoder: a rhythm predictor from the video, and hierarchical
+cross-attention (emotion first, then semantic and rhythm in parallel, fused).
+
+One concept per file: `schedule.py` (when the generator sees the real rhythm and when the predicted one),
+`predictor.py` (video → rhythm, trained by masked MSE), `fusion.py` (how the semantic and rhythm branches are
+combined), `hierarchical.py` (the per-layer attention block and its hook), `conditioner.py` (the registered
+`diffv2m` conditioner that ties them to features).
+"""
+
+from toolkit.conditioners.diffv2m.conditioner import DiffV2MConditioner
+
+__all__ = ["DiffV2MConditioner"]
