@@ -3,6 +3,7 @@ video with two soundtracks generates the same music (the low-resolution ODF is a
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -65,3 +66,15 @@ def test_diffv2m_trains_and_reads_no_music_at_generation(tmp_path, monkeypatch, 
                               features=features, fps=float(cfg.features.fps))
 
     assert torch.equal(music(videos[0]), music(videos[1]))
+
+    # What the metrics read: the predicted and the real ODF over the same steps of each clip's first crop.
+    from toolkit.data.dataset import scan_dataset
+    from toolkit.training.nll_gain import VideoNllScorer
+
+    items = scan_dataset(world).items
+    found = VideoNllScorer(cfg, attached, items).target_predictions([items[0].stem, "missing"])
+    assert list(found) == [items[0].stem]
+    prediction = found[items[0].stem]
+    assert prediction.key == "lowres_rhythm.odf" and prediction.rate == 8.0
+    assert prediction.predicted.shape == prediction.target.shape and 4 <= len(prediction.target) <= 9  # 1 s at 8 Hz
+    assert np.isfinite(prediction.predicted).all()

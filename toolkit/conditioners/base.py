@@ -85,6 +85,12 @@ class Conditioner(nn.Module):
         """Scalar losses of the last conditioned training pass, by short name (logged as `<entry>.<name>`)."""
         return {}
 
+    def target_predictions(self) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """What the last training-mode pass predicted of each music target it reads from the video alone:
+        `{target key: (predicted (B, T, d), target (B, T, d), mask (B, T))}` in the target's own space (for
+        prediction-quality metrics). Conditioners that predict no target return {}."""
+        return {}
+
     def set_progress(self, step: int, total: int) -> None:
         """Told before every training step (0-based `step` of `total`); generation keeps the last value."""
         self.progress = (int(step), int(total))

@@ -41,6 +41,23 @@ class MusicScorer(Protocol):
         """Per clip: teacher-forced cross-entropy of its music without its video minus with it (nats/token)."""
         ...
 
+    def target_predictions(self, ids: list[str]) -> dict[str, TargetPrediction]:
+        """Per clip: what the model predicts, from the video alone, of the music target it reads (none when it
+        predicts no target)."""
+        ...
+
+
+@dataclass
+class TargetPrediction:
+    """A predicted music target and the real one, `(T, d)` each over the same valid steps at `rate` Hz from
+    `start` seconds into the clip; `key` names the target feature."""
+
+    key: str
+    predicted: np.ndarray
+    target: np.ndarray
+    rate: float
+    start: float = 0.0
+
 
 class EvalContext:
     """The clips of one evaluation, their annotations and options, and the analyses metrics share."""

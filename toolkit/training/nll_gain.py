@@ -1,5 +1,6 @@
-"""How much a trained run's conditioners take from the video: its head loss on each clip's own music without
-the video minus with it (the `nll_gain` metric's `MusicScorer`)."""
+"""What a trained run's model says about held-out clips, for the metrics that ask it (`MusicScorer`): how much
+its conditioners take from the video (its head loss on each clip's own music without the video minus with it,
+`nll_gain`), and what it predicts of the music's targets from the video alone (`rhythm_pred_*`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from toolkit.features.batch import drop_video
 from toolkit.features.read import feature_kinds
 from toolkit.heads.base import MusicCrop
+from toolkit.metrics.context import TargetPrediction
 from toolkit.training.data import ClipSet, load_clips
 
 
@@ -48,3 +50,31 @@ class VideoNllScorer:
                         losses.append(float(head.loss(attached, crop)))
                 gains[clip.stem] = losses[0] - losses[1]
         return gains
+
+    def target_predictions(self, ids: list[str]) -> dict[str, TargetPrediction]:
+        """Each clip's first `train.crop_seconds`: the first music target a conditioner predicts, and the real one
+        (read from the clip's cached features; the prediction never reads it)."""
+        attached, cfg = self.attached, self.cfg
+        if not any(c.targets for c in attached.conditioners.values()):
+            return {}
+        keys = attached.feature_keys
+        backbone, head = attached.backbone, attached.head
+        kinds = feature_kinds(cfg, keys)
+        clips = load_clips([self.items[i] for i in ids if i in self.items], backbone, cfg, keys,
+                           latents="latents" in head.music)
+        crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys,
+                        backbone.max_frames, kinds)
+        out = {}
+        with torch.no_grad():
+            for n, clip in enumerate(clips):
+                torch.manual_seed(n)
+                with attached.conditioned(crops.batch([n]).features, training=True):
+                    found = [p for c in attached.conditioners.values() for p in c.target_predictions().items()]
+                if not found:
+                    continue
+                key, (predicted, target, mask) = found[0]
+                valid = mask[0] > 0
+                out[clip.stem] = TargetPrediction(key, predicted[0][valid].cpu().numpy(),
+                                                  target[0][valid].cpu().numpy(),
+                                                  kinds[key].rate_at(float(cfg.features.fps)))
+        return out

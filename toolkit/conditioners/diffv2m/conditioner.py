@@ -105,6 +105,7 @@ class DiffV2MConditioner(Conditioner):
             for i in self.layer_ids)
         self._prepared: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
         self._loss: torch.Tensor | None = None
+        self._predictions: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         self.last_predicted: torch.Tensor | None = None  # the last pass's predicted rhythm, for inspection
 
     # --- hooks -------------------------------------------------------------------------------------------
@@ -146,10 +147,11 @@ class DiffV2MConditioner(Conditioner):
         rhythm_mask = resample_mask(video_mask, positions)
         self.last_predicted = predicted.detach()
         rhythm = predicted.detach()  # the generator's gradient never reaches the predictor
-        self._loss = None
+        self._loss, self._predictions = None, {}
         if target is not None:
             both = rhythm_mask * target_mask
             self._loss = masked_mse(predicted, target, both)
+            self._predictions = {self.targets[0]: (predicted.detach(), target, both)}
             real = torch.rand(target.shape[0], device=device) < real_rhythm_probability(*self.progress, *self.schedule)
             rhythm = torch.where(real[:, None, None], target, rhythm)
             rhythm_mask = torch.where(real[:, None], target_mask, rhythm_mask)
@@ -188,6 +190,9 @@ class DiffV2MConditioner(Conditioner):
         code = self.time_code[branch](sinusoid(times * 4.0, TIME_DIM).to(dtype))
         tokens = (self.to_tokens[branch](x.to(dtype)) + code) * mask[..., None].to(dtype)
         return tokens, mask, keep
+
+    def target_predictions(self) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        return dict(self._predictions)
 
     def auxiliary_losses(self) -> dict[str, torch.Tensor]:
         return {} if self._loss is None else {"rhythm_mse": self._loss}
