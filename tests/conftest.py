@@ -80,6 +80,21 @@ def train_on_tiny_world(tmp_path, monkeypatch, capsys, experiment: str, clips: i
     return world, run_id, mlflow.MlflowClient()
 
 
+def one_video_two_soundtracks(world, tmp_path, sample_rate: int) -> list:
+    """The world's first clip muxed with the music of its second and of its third: two mp4 files with the same
+    stem in separate folders (no same-stem audio beside them, so the muxed track is each one's music)."""
+    from toolkit.data.audio import load_music
+    from toolkit.data.mp4 import mux_audio
+
+    clips = sorted((world / "clips").glob("*.mp4"))
+    videos = []
+    for i, source in enumerate(clips[1:3]):
+        folder = tmp_path / f"soundtrack{i}"
+        folder.mkdir()
+        videos.append(mux_audio(clips[0], load_music(source, sample_rate), sample_rate, folder / clips[0].name))
+    return videos
+
+
 @pytest.fixture
 def restore_threads():
     """Put torch's and the BLAS pools' thread counts back after a command changed them."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from .conftest import train_on_tiny_world
+from .conftest import one_video_two_soundtracks, train_on_tiny_world
 
 EXPERIMENT = """
 name: diffv2m_tiny
@@ -34,8 +34,6 @@ train:
 
 @pytest.mark.slow
 def test_diffv2m_trains_and_reads_no_music_at_generation(tmp_path, monkeypatch, capsys):
-    from toolkit.data.audio import load_music
-    from toolkit.data.mp4 import mux_audio
     from toolkit.features.read import clip_features, video_inputs
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
@@ -48,13 +46,8 @@ def test_diffv2m_trains_and_reads_no_music_at_generation(tmp_path, monkeypatch, 
     cfg, attached, _ = load_run(run_id)
     conditioner = attached.conditioners["diffv2m"]
     assert any(b.attention["rhythm"].gate.abs() > 0 for b in conditioner.blocks)  # trained off its init
-    clips = sorted((world / "clips").glob("*.mp4"))
     rate = attached.backbone.sample_rate
-    videos = []
-    for i, source in enumerate(clips[1:3]):
-        folder = tmp_path / f"soundtrack{i}"
-        folder.mkdir()
-        videos.append(mux_audio(clips[0], load_music(source, rate), rate, folder / clips[0].name))
+    videos = one_video_two_soundtracks(world, tmp_path, rate)
     cache = feature_cache(cfg)
     odfs = [clip_features(v, cfg, ["lowres_rhythm.odf"], cache)["lowres_rhythm.odf"] for v in videos]
     assert abs(odfs[0] - odfs[1]).max() > 0.1  # the two soundtracks' rhythms differ

@@ -19,7 +19,7 @@ from toolkit.conditioners.registry import CONDITIONERS
 from toolkit.features.batch import FeatureBatch, TargetAtGeneration
 from toolkit.features.resample import frame_positions, hold_last, resample_time
 
-from .conftest import train_on_tiny_world
+from .conftest import one_video_two_soundtracks, train_on_tiny_world
 
 ODF_RATE = 50.0  # the rhythm extractor's frame rate
 
@@ -106,7 +106,6 @@ train:
 def test_one_video_with_two_soundtracks_gives_the_same_music(tmp_path, monkeypatch, capsys, onsets_conditioner):
     from toolkit.cli import main
     from toolkit.data.audio import load_music
-    from toolkit.data.mp4 import mux_audio
     from toolkit.features.read import clip_features, video_inputs
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
@@ -120,13 +119,8 @@ def test_one_video_with_two_soundtracks_gives_the_same_music(tmp_path, monkeypat
     cfg, attached, _ = load_run(run_id)
     conditioner = attached.conditioners["test_onsets_from_motion"]
     assert conditioner.inject.weight.abs().sum() > 0  # trained: the signal it adds is not zero
-    clips = sorted((world / "clips").glob("*.mp4"))
     rate = attached.backbone.sample_rate
-    videos = []
-    for i, source in enumerate(clips[1:3]):
-        folder = tmp_path / f"soundtrack{i}"  # no same-stem audio beside it: the muxed track is the music
-        folder.mkdir()
-        videos.append(mux_audio(clips[0], load_music(source, rate), rate, folder / clips[0].name))
+    videos = one_video_two_soundtracks(world, tmp_path, rate)
     cache = feature_cache(cfg)
     odfs = [clip_features(v, cfg, ["rhythm.odf"], cache)["rhythm.odf"] for v in videos]
     assert odfs[0].shape != odfs[1].shape or abs(odfs[0] - odfs[1]).max() > 0.1  # the two musics differ

@@ -18,7 +18,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from toolkit.conditioners.diffv2m.fusion import StaticFusion
-from toolkit.conditioners.hooks.cross import GatedCrossAttention
+from toolkit.conditioners.hooks.cross import GatedCrossAttention, change_output
 
 BRANCHES = ("emotion", "semantic", "rhythm")
 # tokens() → {branch: (tokens (B, L, memory), mask (B, L), keep (B,))}, or None when nothing is prepared.
@@ -50,12 +50,8 @@ class HierarchicalCrossAttention(nn.Module):
 def add_hierarchical(layer: nn.Module, module: HierarchicalCrossAttention, tokens: TokensFn) -> RemovableHandle:
     """Apply `module` to `layer`'s output with the tokens `tokens()` returns; returns the hook's handle."""
 
-    def hook(_layer: nn.Module, _args: tuple, output):
+    def change(hidden: torch.Tensor) -> torch.Tensor | None:
         prepared = tokens()
-        if prepared is None:
-            return None
-        hidden = output[0] if isinstance(output, tuple) else output
-        hidden = module(hidden, prepared)
-        return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
+        return None if prepared is None else module(hidden, prepared)
 
-    return layer.register_forward_hook(hook)
+    return change_output(layer, change)

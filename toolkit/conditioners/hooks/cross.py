@@ -79,15 +79,25 @@ class GatedCrossAttention(nn.Module):
         return hidden + scale * self.attend(hidden, memory, mask)
 
 
+def change_output(layer: nn.Module, change: Callable[[torch.Tensor], torch.Tensor | None]) -> RemovableHandle:
+    """Replace `layer`'s hidden-state output by `change(hidden)` (None leaves it as is), keeping any other
+    outputs (the KV cache) in place; returns the hook's handle."""
+
+    def hook(_layer: nn.Module, _args: tuple, output):
+        hidden = output[0] if isinstance(output, tuple) else output
+        changed = change(hidden)
+        if changed is None:
+            return None
+        return (changed, *output[1:]) if isinstance(output, tuple) else changed
+
+    return layer.register_forward_hook(hook)
+
+
 def add_cross_attention(layer: nn.Module, module: GatedCrossAttention, memory: MemoryFn) -> RemovableHandle:
     """Apply `module` to `layer`'s output with the memory `memory()` returns; returns the hook's handle."""
 
-    def hook(_layer: nn.Module, _args: tuple, output):
+    def change(hidden: torch.Tensor) -> torch.Tensor | None:
         prepared = memory()
-        if prepared is None:
-            return None
-        hidden = output[0] if isinstance(output, tuple) else output
-        hidden = module(hidden, *prepared)
-        return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
+        return None if prepared is None else module(hidden, *prepared)
 
-    return layer.register_forward_hook(hook)
+    return change_output(layer, change)
