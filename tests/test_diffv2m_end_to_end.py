@@ -19,8 +19,8 @@ features:
     colour_mood: {{bins: 4}}
 conditioners:
   - {{name: diffv2m, rhythm: odf, rate: 8.0, clip_dim: 32, emotion_dim: 68, predictor_width: 16,
-     predictor_layers: 1, predictor_heads: 2}}
-train:
+     predictor_layers: 1, predictor_heads: 2{extra}}}
+{head}train:
   steps: 4
   batch_size: 2
   crop_seconds: 1.0
@@ -32,20 +32,32 @@ train:
 """
 
 
+ROUTES = {
+    "decoder": ("", ""),
+    "diffusion": (", route: diffusion, fusion: film_select, dit_width: 32, dit_layers: 2, dit_heads: 2",
+                  "head:\n  name: plan_refine\n  plan_refine: {{patch_size: 4, fsq_levels: \"5,5,4\", plan_dim: 16, "
+                  "dit_width: 32, dit_layers: 2, euler_steps: 3}}\n"),
+}
+
+
 @pytest.mark.slow
-def test_diffv2m_trains_and_reads_no_music_at_generation(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_diffv2m_trains_and_reads_no_music_at_generation(tmp_path, monkeypatch, capsys, route):
     from toolkit.features.read import clip_features, video_inputs
     from toolkit.generation import generate_music
     from toolkit.prepare import feature_cache
     from toolkit.training.run import load_run
 
-    world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, EXPERIMENT, clips=6)
+    extra, head = ROUTES[route]
+    experiment = EXPERIMENT.replace("{extra}", extra).replace("{head}", head)
+    world, run_id, client = train_on_tiny_world(tmp_path, monkeypatch, capsys, experiment, clips=6)
     history = client.get_metric_history(run_id, "aux.diffv2m.rhythm_mse")
     assert [m.step for m in history] == [1, 2, 3, 4] and all(m.value > 0 for m in history)
 
     cfg, attached, _ = load_run(run_id)
     conditioner = attached.conditioners["diffv2m"]
     assert any(b.attention["rhythm"].gate.abs() > 0 for b in conditioner.blocks)  # trained off its init
+    assert attached.head.name == ("plan_refine" if route == "diffusion" else "tokens")
     rate = attached.backbone.sample_rate
     videos = one_video_two_soundtracks(world, tmp_path, rate)
     cache = feature_cache(cfg)

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from toolkit.conditioners.base import Conditioner, as_tensor, decoder_layer_indices
-from toolkit.conditioners.diffv2m.fusion import STATIC_MODES, StaticFusion
+from toolkit.conditioners.diffv2m.diffusion import DiffusionBlockConditioning, local_tokens
+from toolkit.conditioners.diffv2m.fusion import STATIC_MODES, TIMED_MODES, StaticFusion
 from toolkit.conditioners.diffv2m.hierarchical import BRANCHES, HierarchicalCrossAttention, add_hierarchical
 from toolkit.conditioners.diffv2m.predictor import RhythmPredictor, cut_flags, masked_mse, sinusoid
 from toolkit.conditioners.diffv2m.schedule import real_rhythm_probability
@@ -35,6 +36,7 @@ from toolkit.features.resample import frame_positions, hold_last, resample_mask,
 from toolkit.utils.ranges import Range
 
 RHYTHMS = ("odf", "mel", "tempogram")
+ROUTES = {"decoder": "cross", "diffusion": "diffusion"}  # where the blocks go → their hook point
 EMOTION_INPUTS = ("colour_mood.features", "valence_arousal.va")
 TIME_DIM = 32  # width of the sinusoidal time code added to every token
 
@@ -47,14 +49,18 @@ class DiffV2MConditioner(Conditioner):
     (the extractor's `bins`); `rate`: its values per second (the extractor's `rate`); `emotion_input` and
     `emotion_dim`: the emotion feature and its width (colour_mood: bins³ + 4); `clip_dim`: width of
     `clip.global`; `fps`: the video features' rate; `layers`: decoder layers that get the block; `fusion`:
-    `average` or `gate`; `predictor_width/layers/heads`: the predictor's size; `schedule`: the fractions of
-    training where the real rhythm's probability starts to fall and reaches 0.
+    `average` or `gate` on the decoder, any of `TIMED_MODES` in a diffusion head; `predictor_width/layers/heads`:
+    the predictor's size; `schedule`: the fractions of training where the real rhythm's probability starts to
+    fall and reaches 0. `route`: `decoder` (hierarchical cross-attention after decoder layers) or `diffusion` (the
+    same blocks after every block of the head's Loc-DiT, with timestep-aware fusion; `dit_width`, `dit_layers`
+    must match the head's and `dit_heads` divide the width).
     """
 
     inputs = ("clip.global", "colour_mood.features", "shots.index", "interframe.distance")
     targets = ("lowres_rhythm.odf",)
-    hook = "cross"
-    ranges = {"rhythm_bins": Range(1), "rate": Range(0, low_inclusive=False), "emotion_dim": Range(1),
+    hook = tuple(ROUTES.values())
+    ranges = {"dit_width": Range(1), "dit_layers": Range(1), "dit_heads": Range(1), "rhythm_bins": Range(1),
+              "rate": Range(0, low_inclusive=False), "emotion_dim": Range(1),
               "clip_dim": Range(1), "fps": Range(0, low_inclusive=False), "predictor_width": Range(1),
               "predictor_layers": Range(1), "predictor_heads": Range(1)}
 
@@ -62,9 +68,10 @@ class DiffV2MConditioner(Conditioner):
     def check_config(cls, kwargs: Mapping[str, Any], where: str) -> None:
         """The ranges, a known rhythm, emotion input and fusion, and a schedule inside [0, 1]."""
         super().check_config(kwargs, where)
-        choices = {"rhythm": (kwargs.get("rhythm", "odf"), RHYTHMS),
+        route = kwargs.get("route", "decoder")
+        choices = {"route": (route, tuple(ROUTES)), "rhythm": (kwargs.get("rhythm", "odf"), RHYTHMS),
                    "emotion_input": (kwargs.get("emotion_input", EMOTION_INPUTS[0]), EMOTION_INPUTS),
-                   "fusion": (kwargs.get("fusion", "average"), STATIC_MODES)}
+                   "fusion": (kwargs.get("fusion", "average"), TIMED_MODES if route == "diffusion" else STATIC_MODES)}
         for key, (value, allowed) in choices.items():
             if value not in allowed:
                 raise UserError(f"{where}.{key}: expected one of {list(allowed)}, got {value!r}")
@@ -77,10 +84,12 @@ class DiffV2MConditioner(Conditioner):
                  emotion_input: str = "colour_mood.features", emotion_dim: int = 516, clip_dim: int = 32,
                  fps: float = 8.0, layers: Any = "all", fusion: str = "average", predictor_width: int = 64,
                  predictor_layers: int = 2, predictor_heads: int = 4,
-                 schedule: tuple[float, float] = (1 / 3, 2 / 3)) -> None:
+                 schedule: tuple[float, float] = (1 / 3, 2 / 3), route: str = "decoder", dit_width: int = 128,
+                 dit_layers: int = 2, dit_heads: int = 4) -> None:
         super().__init__(backbone)
         where = "conditioners.diffv2m"
-        self.check_config({"rhythm": rhythm, "emotion_input": emotion_input, "fusion": fusion,
+        self.check_config({"route": route, "dit_width": dit_width, "dit_layers": dit_layers, "dit_heads": dit_heads,
+                           "rhythm": rhythm, "emotion_input": emotion_input, "fusion": fusion,
                            "schedule": tuple(schedule), "rhythm_bins": rhythm_bins, "rate": rate,
                            "emotion_dim": emotion_dim, "clip_dim": clip_dim, "fps": fps,
                            "predictor_width": predictor_width, "predictor_layers": predictor_layers,
@@ -91,18 +100,28 @@ class DiffV2MConditioner(Conditioner):
         self.targets = (f"lowres_rhythm.{rhythm}",)
         self.rhythm_dim = 1 if rhythm == "odf" else int(rhythm_bins)
         self.dims = {"emotion": int(emotion_dim), "semantic": int(clip_dim), "rhythm": self.rhythm_dim}
-        memory = backbone.memory_size
+        self.route, self.hook = route, ROUTES[route]
+        self.dit_shape = (int(dit_width), int(dit_layers))
+        width = int(dit_width) if route == "diffusion" else backbone.memory_size  # what the tokens are mapped into
         self.predictor = RhythmPredictor(int(clip_dim), self.rhythm_dim, int(predictor_width),
                                          int(predictor_layers), int(predictor_heads))
-        self.to_tokens = nn.ModuleDict({b: nn.Linear(d, memory) for b, d in self.dims.items()})
-        self.time_code = nn.ModuleDict({b: nn.Linear(TIME_DIM, memory, bias=False) for b in BRANCHES})
-        self.layer_ids = decoder_layer_indices(len(backbone.decoder_layers), layers, where)
-        self.blocks = nn.ModuleList(
-            HierarchicalCrossAttention(
-                {b: GatedCrossAttention.from_attention(backbone.cross_attention(i), backbone.cross_attention_norm(i),
-                                                       backbone.num_heads) for b in BRANCHES},
-                StaticFusion(fusion))
-            for i in self.layer_ids)
+        self.to_tokens = nn.ModuleDict({b: nn.Linear(d, width) for b, d in self.dims.items()})
+        self.time_code = nn.ModuleDict({b: nn.Linear(TIME_DIM, width, bias=False) for b in BRANCHES})
+        if route == "diffusion":
+            self.layer_ids = list(range(int(dit_layers)))
+            self.blocks = nn.ModuleList(DiffusionBlockConditioning(width, int(dit_heads), fusion)
+                                        for _ in self.layer_ids)
+        else:
+            self.layer_ids = decoder_layer_indices(len(backbone.decoder_layers), layers, where)
+            self.blocks = nn.ModuleList(
+                HierarchicalCrossAttention(
+                    {b: GatedCrossAttention.from_attention(backbone.cross_attention(i),
+                                                           backbone.cross_attention_norm(i), backbone.num_heads)
+                     for b in BRANCHES},
+                    StaticFusion(fusion))
+                for i in self.layer_ids)
+        self._times: dict[str, torch.Tensor] = {}
+        self._local: tuple[Any, dict] | None = None  # (the PatchWhere it was cut for, its tokens)
         self._prepared: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
         self._loss: torch.Tensor | None = None
         self._predictions: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
@@ -112,8 +131,27 @@ class DiffV2MConditioner(Conditioner):
     def attach(self) -> None:
         if self.attached:
             return
+        if self.route == "diffusion":
+            dit = getattr(self.head, "dit", None)
+            shape = None if dit is None else (dit.width, len(dit.blocks))
+            if shape != self.dit_shape:
+                raise UserError(f"conditioners.diffv2m: route: diffusion needs a head with Loc-DiT blocks of width and "
+                                f"count {self.dit_shape} (dit_width, dit_layers); the head has {shape}")
+            self._handles.append(self.head.add_block_hook(self._diffusion_hook))
+            return
         for i, block in zip(self.layer_ids, self.blocks, strict=True):
             self._handles.append(add_hierarchical(self.backbone.decoder_layers[i], block, lambda: self._prepared))
+
+    def _diffusion_hook(self, index: int, hidden: torch.Tensor, t: torch.Tensor, context: Any) -> torch.Tensor:
+        if self._prepared is None:
+            return hidden
+        where = context[2] if len(context) > 2 else None
+        if where is None:
+            raise UserError("conditioners.diffv2m: the diffusion head gives no patch positions (PatchWhere)")
+        if self._local is None or self._local[0] is not where:  # once per patch, not per block and Euler step
+            rates = {"emotion": self.fps, "semantic": self.fps, "rhythm": self.rate}
+            self._local = (where, local_tokens(self._prepared, self._times, rates, where))
+        return self.blocks[index](hidden, t, self._local[1])
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         predictor = list(self.predictor.parameters())
@@ -155,6 +193,7 @@ class DiffV2MConditioner(Conditioner):
             real = torch.rand(target.shape[0], device=device) < real_rhythm_probability(*self.progress, *self.schedule)
             rhythm = torch.where(real[:, None, None], target, rhythm)
             rhythm_mask = torch.where(real[:, None], target_mask, rhythm_mask)
+        self._local = None
         self._prepared = {
             "emotion": self._tokens("emotion", emotion, video_mask, self.fps, keep),
             "semantic": self._tokens("semantic", clip, video_mask, self.fps, keep),
@@ -187,6 +226,7 @@ class DiffV2MConditioner(Conditioner):
                 keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         dtype = self.to_tokens[branch].weight.dtype
         times = torch.arange(x.shape[1], device=x.device) / rate
+        self._times[branch] = times
         code = self.time_code[branch](sinusoid(times * 4.0, TIME_DIM).to(dtype))
         tokens = (self.to_tokens[branch](x.to(dtype)) + code) * mask[..., None].to(dtype)
         return tokens, mask, keep
@@ -198,4 +238,4 @@ class DiffV2MConditioner(Conditioner):
         return {} if self._loss is None else {"rhythm_mse": self._loss}
 
     def release(self) -> None:
-        self._prepared = None
+        self._prepared, self._local = None, None

@@ -20,7 +20,7 @@ from toolkit.errors import UserError
 from toolkit.heads.base import Head, MusicCrop
 from toolkit.heads.plan_refine.bottleneck import PlanBottleneck, parse_levels
 from toolkit.heads.plan_refine.flow import flow_matching_loss
-from toolkit.heads.plan_refine.locdit import PREDICTIONS, LocDiT
+from toolkit.heads.plan_refine.locdit import PREDICTIONS, LocDiT, PatchWhere
 from toolkit.heads.plan_refine.planner import planner_hidden, shifted_input
 from toolkit.heads.plan_refine.rite import RITE
 from toolkit.heads.plan_refine.sampling import sample_patches
@@ -150,8 +150,12 @@ class PlanRefine(Head):
         has_history = (torch.arange(count, device=data.device) > 0).repeat(batch)
         copies = self.noise_samples
         data = data.reshape(batch * count, patch, -1).repeat(copies, 1, 1)
-        condition = self.dit.condition(plan, history, has_history)
-        condition = tuple(c.repeat(copies, 1, 1) for c in condition)
+        frame_rate = float(self.backbone.frame_rate)
+        where = PatchWhere(torch.arange(batch, device=data.device).repeat_interleave(count),
+                           (torch.arange(count, device=data.device) * patch).repeat(batch) / frame_rate,
+                           patch / frame_rate)
+        past, planned, where = self.dit.condition(plan, history, has_history, where)
+        condition = (past.repeat(copies, 1, 1), planned.repeat(copies, 1, 1), where.repeat(copies))
         # validation (eval mode) draws the same noise and times every time, so its loss is comparable
         generator = None if self.training else torch.Generator().manual_seed(0)
         return flow_matching_loss(lambda x, t: self.dit.velocity(x, t, condition), data, generator)

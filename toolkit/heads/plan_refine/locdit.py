@@ -14,6 +14,8 @@ for all blocks, and attention is one fused projection plus `scaled_dot_product_a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -23,6 +25,20 @@ from toolkit.conditioners.init import zero_linear
 
 PREDICTIONS = ("velocity", "data")  # what the network's output means (see `LocDiT`)
 DATA_PREDICTION_MIN_GAP = 0.05  # bounds 1/(1 - t) near the data end when velocity is derived from data
+
+
+@dataclass(frozen=True)
+class PatchWhere:
+    """Where each Loc-DiT row's patch lies, for `diffusion` hooks that read per-clip, per-time conditions:
+    `rows (N,)` its row in the conditioned feature batch, `start (N,)` its first frame's time in seconds from the
+    crop's (training) or the window's (generation) start, `seconds` a patch's length."""
+
+    rows: torch.Tensor
+    start: torch.Tensor
+    seconds: float
+
+    def repeat(self, copies: int) -> PatchWhere:
+        return PatchWhere(self.rows.repeat(copies), self.start.repeat(copies), self.seconds)
 
 
 class DiTBlock(nn.Module):
@@ -80,18 +96,20 @@ class LocDiT(nn.Module):
         self.modulation = zero_linear(width, (4 * layers + 2) * width)  # FiLM for every block and the output
         self.blocks = nn.ModuleList(DiTBlock(width, heads) for _ in range(layers))
         self.out = zero_linear(width, latent_dim)
-        # `(index, hidden, t, condition) → hidden`, run after each block: the `diffusion` hook point
+        # `(index, hidden, t, condition) → hidden`, run after each block: the `diffusion` hook point; `condition` is
+        # `(history tokens, plan projection, PatchWhere or None)`
         self.block_hooks: list = []
 
     def condition(
-        self, plan: torch.Tensor, history: torch.Tensor, has_history: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """What does not change between Euler steps: the history tokens and the plan's projection."""
+        self, plan: torch.Tensor, history: torch.Tensor, has_history: torch.Tensor, where: PatchWhere | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, PatchWhere | None]:
+        """What does not change between Euler steps: the history tokens, the plan's projection, and where each
+        row's patch lies (for hooks)."""
         patch = plan.shape[1]
         if patch > self.max_patch or history.shape[1] != patch:
             raise ValueError(f"Loc-DiT: patch of {patch} frames (history {history.shape[1]}), max {self.max_patch}")
         past = torch.where(has_history[:, None, None], self.history_in(history), self.no_history[:patch])
-        return past + self.position[:patch], self.plan_in(plan) + self.position[patch : 2 * patch]
+        return past + self.position[:patch], self.plan_in(plan) + self.position[patch : 2 * patch], where
 
     def modulations(self, t: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
         """Per block `(1 + scale, shift, 1 + scale, shift)`, then the output's `(1 + scale, shift)`, each
@@ -106,11 +124,11 @@ class LocDiT(nn.Module):
         self,
         x: torch.Tensor,
         t: torch.Tensor | None,
-        condition: tuple[torch.Tensor, torch.Tensor],
+        condition: tuple[torch.Tensor, torch.Tensor, PatchWhere | None],
         modulations: list[tuple[torch.Tensor, ...]] | None = None,
     ) -> torch.Tensor:
         """The velocity at `x`, `t` under a precomputed `condition` (and `modulations` of `t`, if given)."""
-        past, plan = condition
+        past, plan = condition[0], condition[1]
         patch = x.shape[1]
         mods = modulations if modulations is not None else self.modulations(t)
         h = torch.cat([past, F.linear(x, self.x_in.weight, self.x_in.bias) + plan], dim=1)

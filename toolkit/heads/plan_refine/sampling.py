@@ -13,6 +13,7 @@ import torch
 
 from toolkit.backbone.text import stack_with_null
 from toolkit.heads.plan_refine.flow import draw, euler_sample, guided, schedule_times
+from toolkit.heads.plan_refine.locdit import PatchWhere
 from toolkit.heads.plan_refine.planner import planner_hidden, start_patch
 
 
@@ -68,7 +69,10 @@ def sample_patches(
         has = torch.full((rows,), history is not None, device=device)
         past = past.repeat(rows // batch, 1, 1)
 
-        condition = head.dit.condition(plan, past, has)
+        rate = float(backbone.frame_rate)
+        where = PatchWhere(torch.arange(rows, device=device), torch.full((rows,), start / rate, device=device),
+                           patch / rate)
+        condition = head.dit.condition(plan, past, has, where)
 
         def velocity(x: torch.Tensor, t: torch.Tensor, i: int, condition=condition) -> torch.Tensor:
             return head.dit.velocity(x, t, condition, schedule[i])
