@@ -53,9 +53,10 @@ EXPERIMENTS = {
     "semantic": "micro_evidence_semantic.yaml",
     "rhythm": "micro_evidence_rhythm.yaml",
     "both": "micro_evidence_both.yaml",
+    "diffv2m": "micro_diffv2m.yaml",  # Diff-V2M: rhythm predictor (ODF) + hierarchical cross-attention
 }
 METRICS = ("nll_gain", "style_acc", "p_true", "kl", "on_beat", "beat_contrast", "cut_hit", "cut_contrast", "tb_iou",
-           "bhs")
+           "bhs", "mode_acc")
 BASES = METRICS[1:]  # the toolkit's registered metrics (toolkit/metrics/catalog/), scored per clip by its suite
 LOWER_IS_BETTER = {"kl"}
 

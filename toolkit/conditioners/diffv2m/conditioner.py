@@ -1,4 +1,5 @@
-"""The `diffv2m` conditioner: Diff-V2M's emotion, semantic and rhythm conditioning on the token-by-token decoder.
+"""The `diffv2m` conditioner: Diff-V2M's emotion, semantic and rhythm conditioning, on the token-by-token
+decoder (`route: decoder`) or inside a diffusion head's blocks (`route: diffusion`, `diffusion.py`).
 
 Reads (inputs, from the video): `clip.global` (semantic tokens and the predictor's main input), the emotion input
 (`colour_mood.features` by default: Diff-V2M's colour features; `valence_arousal.va` for a user's emotion model),
@@ -125,7 +126,6 @@ class DiffV2MConditioner(Conditioner):
         self._prepared: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
         self._loss: torch.Tensor | None = None
         self._predictions: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-        self.last_predicted: torch.Tensor | None = None  # the last pass's predicted rhythm, for inspection
 
     # --- hooks -------------------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -183,14 +183,14 @@ class DiffV2MConditioner(Conditioner):
         positions = frame_positions(steps, self.fps, self.rate)
         predicted = resample_time(hold_last(predicted, video_mask), positions)
         rhythm_mask = resample_mask(video_mask, positions)
-        self.last_predicted = predicted.detach()
         rhythm = predicted.detach()  # the generator's gradient never reaches the predictor
         self._loss, self._predictions = None, {}
         if target is not None:
             both = rhythm_mask * target_mask
             self._loss = masked_mse(predicted, target, both)
             self._predictions = {self.targets[0]: (predicted.detach(), target, both)}
-            real = torch.rand(target.shape[0], device=device) < real_rhythm_probability(*self.progress, *self.schedule)
+            share = real_rhythm_probability(*self.progress, *self.schedule)
+            real = torch.rand(target.shape[0], device=device) < share
             rhythm = torch.where(real[:, None, None], target, rhythm)
             rhythm_mask = torch.where(real[:, None], target_mask, rhythm_mask)
         self._local = None
