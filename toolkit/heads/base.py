@@ -8,7 +8,8 @@ and a `head:` section in the experiment.
 
 A head with diffusion blocks exposes `block_hooks`: conditioners at the `diffusion` hook point add a function
 `hook(index, hidden, t, context) → hidden` run after block `index`, where `t (N,)` is the diffusion time as a
-value in [0, 1] (not a solver's step index) and `context` what the head conditions that block on.
+value in [0, 1] (not a solver's step index) and `context` what the head conditions that block on (plan-and-refine:
+history tokens, plan projection, and `PatchWhere`: each row's feature-batch row and patch start time).
 """
 
 from __future__ import annotations
