@@ -10,6 +10,8 @@ import argparse
 import time
 from collections.abc import Callable
 
+from toolkit.data.world.storyboard import StoryboardOptions
+
 
 def _add_build(actions: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = actions.add_parser(
@@ -25,10 +27,11 @@ def _add_build(actions: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--seconds", type=float, default=8.0,
                         help="length of each clip (default: 8; storyboards need 5, three shots 8)")
-    parser.add_argument("--storyboards", type=float, default=0.35, metavar="SHARE",
-                        help="share of clips with two or three shots of different styles (default: 0.35)")
-    parser.add_argument("--offbeat-cuts", type=float, default=0.3, metavar="SHARE",
-                        help="share of cuts that fall between beats (default: 0.3)")
+    defaults = StoryboardOptions()
+    parser.add_argument("--storyboards", type=float, default=defaults.storyboards, metavar="SHARE",
+                        help="share of clips with two or three shots of different styles (default: %(default)s)")
+    parser.add_argument("--offbeat-cuts", type=float, default=defaults.offbeat_cuts, metavar="SHARE",
+                        help="share of cuts that fall between beats (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     return parser
 

@@ -26,16 +26,21 @@ class VideoNllScorer:
     def __init__(self, cfg: Any, attached: Any, items: Sequence[Any]) -> None:
         self.cfg, self.attached, self.items = cfg, attached, {i.stem: i for i in items}
 
+    def _crops(self, ids: list[str], keys: list[str]) -> tuple[list[Any], ClipSet]:
+        """The clips of `ids` (those among the items) with features `keys`, and their first crops."""
+        cfg, backbone, head = self.cfg, self.attached.backbone, self.attached.head
+        clips = load_clips([self.items[i] for i in ids if i in self.items], backbone, cfg, keys,
+                           latents="latents" in head.music)
+        return clips, ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys,
+                              backbone.max_frames, feature_kinds(cfg, keys))
+
     def video_nll_gain(self, ids: list[str]) -> dict[str, float]:
-        attached, cfg = self.attached, self.cfg
+        attached = self.attached
         keys = attached.input_keys
         if not keys:
             return {i: 0.0 for i in ids}  # nothing reads the video
         backbone, head = attached.backbone, attached.head
-        items = [self.items[i] for i in ids if i in self.items]
-        clips = load_clips(items, backbone, cfg, keys, latents="latents" in head.music)
-        crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys,
-                        backbone.max_frames, feature_kinds(cfg, keys))
+        clips, crops = self._crops(ids, keys)
         memory, mask = backbone.encode_text([""])
         gains = {}
         with torch.no_grad():
@@ -58,12 +63,8 @@ class VideoNllScorer:
         if not any(c.targets for c in attached.conditioners.values()):
             return {}
         keys = attached.feature_keys
-        backbone, head = attached.backbone, attached.head
         kinds = feature_kinds(cfg, keys)
-        clips = load_clips([self.items[i] for i in ids if i in self.items], backbone, cfg, keys,
-                           latents="latents" in head.music)
-        crops = ClipSet(clips, backbone.frame_rate, cfg.features.fps, cfg.train.crop_seconds, keys,
-                        backbone.max_frames, kinds)
+        clips, crops = self._crops(ids, keys)
         out = {}
         with torch.no_grad():
             for n, clip in enumerate(clips):

@@ -95,7 +95,7 @@ class DiffV2MConditioner(Conditioner):
                            "emotion_dim": emotion_dim, "clip_dim": clip_dim, "fps": fps,
                            "predictor_width": predictor_width, "predictor_layers": predictor_layers,
                            "predictor_heads": predictor_heads}, where)
-        self.rhythm, self.rate, self.fps = rhythm, float(rate), float(fps)
+        self.rate, self.fps = float(rate), float(fps)
         self.emotion_key, self.schedule = emotion_input, (float(schedule[0]), float(schedule[1]))
         self.inputs = ("clip.global", emotion_input, "shots.index", "interframe.distance")
         self.targets = (f"lowres_rhythm.{rhythm}",)

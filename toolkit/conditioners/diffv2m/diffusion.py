@@ -37,8 +37,7 @@ class DiffusionBlockConditioning(nn.Module):
         tokens, mask, keep = local[name]
         if name != "emotion":
             tokens = self.fusion.tokens(name, tokens, t)
-        module = self.attention[name]
-        return torch.tanh(module.gate) * keep.to(hidden.dtype)[:, None, None] * module.attend(hidden, tokens, mask)
+        return self.attention[name].gated(hidden, tokens, mask, keep)
 
     def forward(self, hidden: torch.Tensor, t: torch.Tensor, local: Local) -> torch.Tensor:
         hidden = hidden + self._branch("emotion", hidden, local, t)

@@ -35,15 +35,10 @@ class HierarchicalCrossAttention(nn.Module):
         self.attention = nn.ModuleDict(attention)
         self.fusion = fusion
 
-    def _branch(self, name: str, hidden: torch.Tensor, tokens, mask, keep) -> torch.Tensor:
-        module = self.attention[name]
-        scale = torch.tanh(module.gate) * keep.to(hidden.dtype)[:, None, None]
-        return scale * module.attend(hidden, tokens, mask)
-
     def forward(self, hidden: torch.Tensor, prepared: dict[str, tuple[torch.Tensor, ...]]) -> torch.Tensor:
-        hidden = hidden + self._branch("emotion", hidden, *prepared["emotion"])
-        semantic = self._branch("semantic", hidden, *prepared["semantic"])
-        rhythm = self._branch("rhythm", hidden, *prepared["rhythm"])
+        hidden = self.attention["emotion"](hidden, *prepared["emotion"])
+        semantic = self.attention["semantic"].gated(hidden, *prepared["semantic"])
+        rhythm = self.attention["rhythm"].gated(hidden, *prepared["rhythm"])
         return hidden + self.fusion(semantic, rhythm)
 
 

@@ -71,12 +71,17 @@ class GatedCrossAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias[:, None, None, :])
         return self.out_proj(out.transpose(1, 2).reshape(b, s, d))
 
-    def forward(self, hidden: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor):
-        """`hidden + tanh(gate) · keep · attn(hidden, memory)`; `keep (B,)` zeroes rows without video."""
+    def gated(self, hidden: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor):
+        """What the module adds: `tanh(gate) · keep · attn(hidden, memory)`; `keep (B,)` zeroes rows without
+        video."""
         if memory.shape[0] != hidden.shape[0]:
             raise ValueError(f"memory has {memory.shape[0]} rows but the decoder batch has {hidden.shape[0]}")
         scale = torch.tanh(self.gate) * keep.to(hidden.dtype)[:, None, None]
-        return hidden + scale * self.attend(hidden, memory, mask)
+        return scale * self.attend(hidden, memory, mask)
+
+    def forward(self, hidden: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor):
+        """`hidden + gated(hidden, memory, mask, keep)`."""
+        return hidden + self.gated(hidden, memory, mask, keep)
 
 
 def change_output(layer: nn.Module, change: Callable[[torch.Tensor], torch.Tensor | None]) -> RemovableHandle:

@@ -89,7 +89,7 @@ def _shots(score: Score, cuts: list[Cut], seconds: float, captions: list[str]) -
     bounds = [0.0, *(c.time for c in cuts), round(seconds, 6)]
     shots = []
     for start, end in itertools.pairwise(bounds):
-        k = max(i for i, p in enumerate(score.parts) if p.section.start <= start + 1e-9)
+        k = score.part_at(start)
         section = score.parts[k].section
         shots.append({"start": start, "duration": round(end - start, 6), "style": section.style.name,
                       "tempo": section.tempo, "caption": captions[k]})

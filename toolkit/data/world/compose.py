@@ -93,6 +93,10 @@ class Score:
     def downbeats(self) -> list[float]:
         return _round(sorted(t for p in self.parts for t in p.section.downbeats()))
 
+    def part_at(self, time: float) -> int:
+        """Index of the part whose section holds `time` (the last one that starts at or before it)."""
+        return max(i for i, p in enumerate(self.parts) if p.section.start <= time + 1e-9)
+
     @property
     def instruments(self) -> list[str]:
         pitched = sorted({i for p in self.parts for i in p.instruments if i != "drums"})

@@ -58,7 +58,7 @@ def render_video(score: Score, fps: float, size: int, rng: np.random.Generator) 
     bounds = [0.0, *(c.time for c in cuts), score.seconds]
     shots, previous = [], (None, -1)
     for start, end in itertools.pairwise(bounds):
-        style = next(p.section.style for p in reversed(score.parts) if p.section.start <= start + 1e-9)
+        style = score.parts[score.part_at(start)].section.style
         choices = [i for i in range(len(style.backgrounds)) if (style.name, i) != previous]
         background = int(rng.choice(choices))
         shots.append(_layout(style, score.emotion, start, end, background, size, rng))
